@@ -1,0 +1,57 @@
+"""Article → token-budgeted chunks; a chunk never spans two paragraphs."""
+
+from __future__ import annotations
+
+import hashlib
+
+from . import tokens
+from .models import Article, Chunk
+from .text import split_sentences
+from .timewords import annotate
+
+# Overlap between the parts of a split paragraph: the last sentence of a part is repeated at the
+# start of the next when it is at most this share of the budget (400 tokens → up to 80 tokens),
+# so a claim that straddles the cut still has its context.
+OVERLAP_SHARE = 0.2
+
+
+def _hard_split(sentence: str, budget: int) -> list[str]:
+    """A single sentence longer than the budget: cut by characters at proportional points."""
+    n = tokens.count(sentence)
+    pieces = -(-n // budget)  # ceil
+    size = -(-len(sentence) // pieces)
+    return [sentence[i : i + size] for i in range(0, len(sentence), size)]
+
+
+def split_paragraph(text: str, budget: int) -> list[str]:
+    """Parts of one paragraph, each within `budget` tokens, cut at sentence ends."""
+    if tokens.count(text) <= budget:
+        return [text]
+    sents: list[str] = []
+    for s in split_sentences(text):
+        sents.extend(_hard_split(s, budget) if tokens.count(s) > budget else [s])
+    parts: list[list[str]] = [[]]
+    for s in sents:
+        current = parts[-1]
+        if current and tokens.count("".join(current + [s])) > budget:
+            carry = current[-1]
+            overlap = [carry] if tokens.count(carry + s) <= budget and tokens.count(carry) <= budget * OVERLAP_SHARE else []
+            parts.append(overlap + [s])
+        else:
+            current.append(s)
+    return ["".join(p) for p in parts if p]
+
+
+def embed_text(article: Article, chunk_text: str) -> str:
+    """What is embedded and indexed: title as context, relative years resolved (今年 → 2022)."""
+    return f"{article.title}\n{annotate(chunk_text, article.date)}"
+
+
+def chunk_article(article: Article, budget: int) -> list[Chunk]:
+    """Chunks in reading order. Ids derive from content, so unchanged text keeps its id."""
+    out: list[Chunk] = []
+    for number, paragraph in enumerate(article.paragraphs, start=1):
+        for part, text in enumerate(split_paragraph(paragraph, budget)):
+            digest = hashlib.sha1(f"{article.title}\x1f{article.date}\x1f{text}".encode()).hexdigest()[:12]
+            out.append(Chunk(id=f"{article.doc_id}:p{number}:{part}:{digest}", doc_id=article.doc_id, paragraph=number, part=part, text=text, tokens=tokens.count(text)))
+    return out

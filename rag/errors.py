@@ -1,0 +1,50 @@
+"""Typed errors. The library raises these; only the CLI and the page turn them into messages."""
+
+
+class RagError(Exception):
+    """Base class. ``str(err)`` is a one-line message fit for a user."""
+
+    exit_code = 1
+
+
+class UserError(RagError):
+    """Bad input or configuration: the user can fix it (CLI exit code 2)."""
+
+    exit_code = 2
+
+
+class InputFileError(UserError):
+    """A post file that cannot be read or parsed. The message names the file."""
+
+    def __init__(self, path: object, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class ConfigError(UserError):
+    """Settings that cannot work together."""
+
+
+class QuestionError(UserError):
+    """A question that cannot be asked (empty, only control characters…)."""
+
+
+class EmbedderMismatch(UserError):
+    """The store was built with another embedder; mixing vectors would corrupt the ranking."""
+
+
+class NotIngested(UserError):
+    """Nothing (or not the asked document) is in the store yet."""
+
+
+class StoreError(RagError):
+    """The vector store cannot be reached or written."""
+
+
+class LLMError(RagError):
+    """The language-model endpoint failed after retries."""
+
+
+class EmbeddingError(RagError):
+    """The embeddings endpoint failed after retries."""

@@ -1,0 +1,143 @@
+"""Records that travel through the pipeline: dataclasses for rows, pydantic for the JSON contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One post, its paragraphs numbered ¶1..¶N in reading order (index 0 is ¶1)."""
+
+    doc_id: str
+    title: str
+    date: str  # ISO 8601 date, e.g. 2022-02-08 ("" when the post has none)
+    paragraphs: tuple[str, ...]
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    source_url: str = ""
+    path: str = ""
+
+    def paragraph(self, number: int) -> str:
+        """The text of ¶number (1-based)."""
+        return self.paragraphs[number - 1]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A token-budgeted piece of exactly one paragraph."""
+
+    id: str
+    doc_id: str
+    paragraph: int  # 1-based
+    part: int  # 0 unless the paragraph was split
+    text: str  # the cited text (the paragraph's own words)
+    tokens: int
+
+    @property
+    def name(self) -> str:
+        """Readable label: where it comes from, not a hash."""
+        suffix = f".{self.part}" if self.part else ""
+        return f"{self.doc_id} ¶{self.paragraph}{suffix}"
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """What the store knows of one ingested document, without its text."""
+
+    doc_id: str
+    title: str
+    date: str
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    source_url: str
+    path: str
+    n_paragraphs: int
+    chunk_ids: tuple[str, ...]
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with its fused score and the ranks that made it."""
+
+    chunk: Chunk
+    score: float
+    title: str = ""
+    date: str = ""
+    paragraph_text: str = ""  # the whole paragraph the chunk belongs to
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+    @property
+    def ref(self) -> str:
+        return paragraph_ref(self.chunk.doc_id, self.chunk.paragraph)
+
+
+def paragraph_ref(doc_id: str, paragraph: int) -> str:
+    """Stable permalink of a paragraph: independent of other posts."""
+    return f"{doc_id}#p{paragraph}"
+
+
+@dataclass
+class Filters:
+    """Restrictions on what retrieval may return."""
+
+    doc_ids: tuple[str, ...] = ()
+    since: str | None = None  # ISO date, inclusive
+    until: str | None = None  # ISO date, inclusive
+    categories: tuple[str, ...] = ()
+
+    def active(self) -> bool:
+        return bool(self.doc_ids or self.since or self.until or self.categories)
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did."""
+
+    documents: int = 0
+    paragraphs: int = 0
+    added: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    removed_docs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---- JSON output contract -------------------------------------------------------------------
+
+Status = Literal["answered", "partial", "not_found"]
+Mode = Literal["llm", "extractive"]
+
+
+class Citation(BaseModel):
+    """One cited paragraph. `text` is the whole paragraph, `quote` the verbatim supporting span."""
+
+    n: int = Field(description="The marker number used in the answer text, 1-based.")
+    doc_id: str
+    title: str
+    date: str
+    paragraph: int = Field(description="1-based paragraph number in the article.")
+    ref: str = Field(description="Stable permalink: doc_id#pN.")
+    text: str = Field(description="The whole cited paragraph.")
+    quote: str = Field(description="Verbatim span of `text` (after NFKC) supporting the claim.")
+
+
+class Answer(BaseModel):
+    """The answer contract shared by the CLI's --json, the eval and the web API."""
+
+    question: str
+    answer: str
+    status: Status
+    mode: Mode
+    model: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    usage: dict[str, int] | None = Field(default=None, exclude=True)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude={"usage"})

@@ -1,0 +1,37 @@
+"""Wiring: settings → store, embedder, retriever, chat model. The surfaces call only this and the steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .config import Settings, load_settings
+from .embeddings import Embedder, make_embedder
+from .retrieve import Retriever
+from .store import Store
+
+
+@dataclass
+class Service:
+    """The collaborators of one process, built once from settings."""
+
+    settings: Settings
+    store: Store
+    embedder: Embedder
+    retriever: Retriever
+    _llm: object | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Service:
+        settings = settings or load_settings()
+        store = Store.open(settings)
+        embedder = make_embedder(settings)
+        retriever = Retriever(store, embedder, cache_dir=settings.home / "cache")
+        return cls(settings, store, embedder, retriever)
+
+    def llm(self):
+        """The chat model, or None when no endpoint is configured (offline: extractive answers)."""
+        if self._llm is None and self.settings.llm_configured:
+            from .llm import OpenAIChat
+
+            self._llm = OpenAIChat.from_settings(self.settings)
+        return self._llm

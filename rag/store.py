@@ -1,0 +1,229 @@
+"""Chroma store: a chunk collection (vectors) and a document registry (what is current)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .config import Settings
+from .errors import EmbedderMismatch, StoreError
+from .models import Article, Chunk, DocInfo
+
+REGISTRY_SUFFIX = "-docs"
+_UNIT = [1.0]  # the registry holds no vectors; Chroma requires one, so every record gets this
+
+
+def _date_int(date: str) -> int:
+    return int(date.replace("-", "")) if date else 0
+
+
+def _store_errors(func):
+    """Turn Chroma/transport failures into StoreError with one readable line."""
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (EmbedderMismatch, StoreError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - chromadb raises many unrelated types (httpx, sqlite, its own)
+            raise StoreError(f"vector store failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from exc
+
+    return wrapper
+
+
+class Store:
+    """What is stored, behind a few calls. Chroma's embedding function is never used."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+        self._chunks = None
+        self._registry = None
+
+    # ---- opening ------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: Settings) -> Store:
+        """The embedded store under RAG_HOME, or a Chroma server when RAG_CHROMA_URL is set."""
+        return cls(open_client(settings), settings.collection)
+
+    @_store_errors
+    def _collections(self):
+        if self._chunks is None:
+            cfg = {"hnsw": {"space": "cosine"}}
+            self._chunks = self.client.get_or_create_collection(self.name, embedding_function=None, configuration=cfg)
+            self._registry = self.client.get_or_create_collection(self.name + REGISTRY_SUFFIX, embedding_function=None)
+        return self._chunks, self._registry
+
+    @property
+    def chunks(self):
+        return self._collections()[0]
+
+    @property
+    def registry(self):
+        return self._collections()[1]
+
+    # ---- embedder identity --------------------------------------------------------------------
+    @_store_errors
+    def embedder_name(self) -> str | None:
+        return (self.chunks.metadata or {}).get("embedder")
+
+    @_store_errors
+    def claim_embedder(self, name: str, dim: int) -> None:
+        """Record the embedder on first write; refuse a different one afterwards."""
+        meta = dict(self.chunks.metadata or {})
+        current = meta.get("embedder")
+        if current and current != name:
+            raise EmbedderMismatch(
+                f"the store '{self.name}' holds vectors from {current}, not {name}; "
+                f"set RAG_EMBEDDER back, or re-embed with `rag ingest --reembed`"
+            )
+        if not current:
+            meta.update({"embedder": name, "dim": dim})
+            self.chunks.modify(metadata=meta)
+
+    def check_query_embedder(self, name: str) -> None:
+        current = self.embedder_name()
+        if current and current != name:
+            raise EmbedderMismatch(f"the store '{self.name}' was built with {current}, but RAG_EMBEDDER gives {name}; set it back or re-ingest with `rag ingest --reembed`")
+
+    # ---- documents ----------------------------------------------------------------------------
+    @_store_errors
+    def docs(self) -> dict[str, DocInfo]:
+        got = self.registry.get(include=["metadatas"])
+        out = {}
+        for doc_id, m in zip(got["ids"], got["metadatas"] or []):
+            out[doc_id] = DocInfo(
+                doc_id=doc_id, title=m.get("title", ""), date=m.get("date", ""),
+                categories=tuple(json.loads(m.get("categories", "[]"))), tags=tuple(json.loads(m.get("tags", "[]"))),
+                source_url=m.get("source_url", ""), path=m.get("path", ""), n_paragraphs=int(m.get("n_paragraphs", 0)),
+                chunk_ids=tuple(json.loads(m.get("chunk_ids", "[]"))),
+            )
+        return out
+
+    @_store_errors
+    def articles(self, doc_ids: Iterable[str]) -> dict[str, Article]:
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        got = self.registry.get(ids=ids, include=["metadatas", "documents"])
+        out = {}
+        for doc_id, m, body in zip(got["ids"], got["metadatas"], got["documents"]):
+            out[doc_id] = Article(
+                doc_id=doc_id, title=m.get("title", ""), date=m.get("date", ""), paragraphs=tuple(json.loads(body)),
+                categories=tuple(json.loads(m.get("categories", "[]"))), tags=tuple(json.loads(m.get("tags", "[]"))),
+                source_url=m.get("source_url", ""), path=m.get("path", ""),
+            )
+        return out
+
+    def article(self, doc_id: str) -> Article | None:
+        return self.articles([doc_id]).get(doc_id)
+
+    @_store_errors
+    def put_doc(self, article: Article, chunk_ids: Sequence[str]) -> None:
+        """Make `chunk_ids` the current chunks of the document (after they are written)."""
+        meta = {
+            "title": article.title, "date": article.date, "date_int": _date_int(article.date),
+            "categories": json.dumps(list(article.categories), ensure_ascii=False), "tags": json.dumps(list(article.tags), ensure_ascii=False),
+            "source_url": article.source_url, "path": article.path, "n_paragraphs": len(article.paragraphs),
+            "chunk_ids": json.dumps(list(chunk_ids)),
+        }
+        self.registry.upsert(ids=[article.doc_id], embeddings=[_UNIT], documents=[json.dumps(list(article.paragraphs), ensure_ascii=False)], metadatas=[meta])
+
+    @_store_errors
+    def delete_doc(self, doc_id: str) -> int:
+        """Remove a document and all its chunks; returns the number of chunks removed."""
+        ids = self.stored_chunk_ids(doc_id)
+        self.registry.delete(ids=[doc_id])  # first: retrieval stops seeing it at once
+        if ids:
+            self.chunks.delete(ids=sorted(ids))
+        return len(ids)
+
+    # ---- chunks -------------------------------------------------------------------------------
+    @_store_errors
+    def stored_chunk_ids(self, doc_id: str) -> set[str]:
+        """Every chunk of the document in the collection, current or left over by a killed run."""
+        return set(self.chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+    @_store_errors
+    def all_chunk_doc_ids(self) -> set[str]:
+        got = self.chunks.get(include=["metadatas"])
+        return {m["doc_id"] for m in got["metadatas"] or []}
+
+    @_store_errors
+    def add_chunks(self, article: Article, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
+        if not chunks:
+            return
+        metas = [
+            {"doc_id": c.doc_id, "paragraph": c.paragraph, "part": c.part, "tokens": c.tokens,
+             "title": article.title, "date": article.date, "date_int": _date_int(article.date)}
+            for c in chunks
+        ]
+        self.chunks.upsert(ids=[c.id for c in chunks], embeddings=[list(v) for v in vectors], documents=[c.text for c in chunks], metadatas=metas)
+
+    @_store_errors
+    def delete_chunks(self, ids: Iterable[str]) -> None:
+        ids = sorted(ids)
+        if ids:
+            self.chunks.delete(ids=ids)
+
+    @_store_errors
+    def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        if not ids:
+            return []
+        got = self.chunks.get(ids=list(ids), include=["metadatas", "documents"])
+        return [_chunk(i, m, d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])]
+
+    @_store_errors
+    def dense(self, vector: Sequence[float], n: int, where: dict | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine distance), nearest first."""
+        count = self.chunks.count()
+        if count == 0:
+            return []
+        got = self.chunks.query(query_embeddings=[list(vector)], n_results=min(n, count), where=where, include=["distances"])
+        return list(zip(got["ids"][0], got["distances"][0]))
+
+    def stamp(self, docs: dict[str, DocInfo] | None = None) -> str:
+        """A fingerprint of what is current: changes whenever any document's chunk set changes."""
+        docs = self.docs() if docs is None else docs
+        h = hashlib.sha1(self.name.encode())
+        for doc_id in sorted(docs):
+            h.update(doc_id.encode())
+            h.update(",".join(docs[doc_id].chunk_ids).encode())
+        return h.hexdigest()[:16]
+
+
+def _chunk(chunk_id: str, m: dict, text: str) -> Chunk:
+    return Chunk(id=chunk_id, doc_id=m["doc_id"], paragraph=int(m["paragraph"]), part=int(m["part"]), text=text, tokens=int(m.get("tokens", 0)))
+
+
+def open_client(settings: Settings):
+    """chromadb client for the configured store; imported here because chromadb costs ~1 s."""
+    import os
+
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            from urllib.parse import urlparse
+
+            u = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+            if not u.hostname:
+                raise StoreError(f"RAG_CHROMA_URL={settings.chroma_url!r} has no host")
+            return chromadb.HttpClient(host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000), ssl=u.scheme == "https", settings=chroma_settings)
+        path = settings.home / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except StoreError:
+        raise
+    except PermissionError as exc:
+        raise StoreError(f"cannot open the store under {settings.home}: permission denied ({exc.filename})") from None
+    except Exception as exc:  # noqa: BLE001 - connection refused, bad path, locked sqlite…
+        where = settings.chroma_url or str(settings.home / "chroma")
+        raise StoreError(f"cannot open the vector store at {where}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from None

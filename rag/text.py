@@ -1,0 +1,139 @@
+"""Chinese-first text helpers: normalization, sentences, word tokens and numbers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+# A sentence ends at a full-width or ASCII terminator, with any closing quotes that follow it.
+# ASCII '.' ends a sentence only before whitespace/end, so 2.5万亿 stays whole.
+_SENT_END = re.compile(r"([。！？；!?;]+[”’」』）)\"']*|\.(?=\s|$)[”’」』）)\"']*|\n+)")
+
+_WS = re.compile(r"\s+")
+
+
+def nfkc(text: str) -> str:
+    """NFKC-normalize (full-width digits and letters become ASCII) and collapse whitespace."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def clean_whitespace(text: str) -> str:
+    return _WS.sub(" ", text.replace("\u3000", " ").replace("\xa0", " ")).strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split at sentence ends (。！？；and ASCII forms), keeping each terminator with its sentence."""
+    parts = _SENT_END.split(text)
+    out: list[str] = []
+    buf = ""
+    for i, piece in enumerate(parts):
+        buf += piece
+        if i % 2 == 1:  # a terminator closes the sentence
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+# ---- words ------------------------------------------------------------------------------------
+
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+# Function words and question words that carry no topic. Kept small on purpose: BM25's IDF
+# already discounts common words; this list only keeps questions from matching on grammar.
+STOPWORDS = frozenset(
+    """的 了 和 与 及 是 在 有 为 对 将 要 把 被 等 也 都 而 并 或 之 其 这 那 个 上 下 中 以 于 到 从 由 向 让 使
+    什么 哪些 哪个 哪 多少 几 怎么 怎样 如何 是否 吗 呢 吧 啊 请问 请 提出 提到 文中 文章 报道 根据 关于 方面 情况 主要 哪里 谁 何时 什么时候
+    a an the of to in on at for by with and or is are was were be been what which who whom whose when where why how
+    many much does do did it its this that these those as from into about than then there their they he she his her
+    article report say says said mention mentioned according""".split()
+)
+
+_WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+def _ensure_jieba(cache_dir: str | os.PathLike[str] | None = None) -> None:
+    """Initialize jieba once per process, with its dictionary cache kept under RAG_HOME."""
+    global _jieba_ready
+    if _jieba_ready:
+        return
+    with _jieba_lock:
+        if _jieba_ready:
+            return
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        cache_root = Path(cache_dir or os.environ.get("RAG_HOME", ".rag"))
+        try:
+            cache_root.mkdir(parents=True, exist_ok=True)
+            jieba.dt.tmp_dir = str(cache_root)
+        except OSError:
+            pass  # read-only home: jieba falls back to rebuilding in memory
+        jieba.initialize()
+        _jieba_ready = True
+
+
+@lru_cache(maxsize=8192)
+def _cut(text: str) -> tuple[str, ...]:
+    import jieba
+
+    return tuple(jieba.lcut_for_search(text))
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens of Chinese and English text (jieba search mode), punctuation dropped."""
+    _ensure_jieba()
+    out = []
+    for tok in _cut(nfkc(text).lower()):
+        tok = tok.strip()
+        if tok and _WORD_RE.search(tok):
+            out.append(tok)
+    return out
+
+
+def content_words(text: str) -> list[str]:
+    """`words` without stopwords: what a question is about."""
+    return [w for w in words(text) if w not in STOPWORDS]
+
+
+def char_ngrams(text: str, n: int = 2) -> set[str]:
+    """Character n-grams of the normalized text without punctuation; language-agnostic overlap."""
+    s = "".join(ch for ch in nfkc(text).lower() if _WORD_RE.match(ch))
+    return {s[i : i + n] for i in range(len(s) - n + 1)} if len(s) >= n else ({s} if s else set())
+
+
+# ---- numbers ----------------------------------------------------------------------------------
+
+_UNITS = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "trillion": 1e12, "billion": 1e9, "million": 1e6, "thousand": 1e3}
+NUMBER_RE = re.compile(
+    r"(?<![0-9A-Za-z.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(万亿|亿|万|千|trillion|billion|million|thousand)?\s*(%|％|percent)?",
+    re.IGNORECASE,
+)
+
+
+def numbers(text: str) -> list[tuple[str, float]]:
+    """Numbers in `text` as (surface, value); units are applied so 2.5万亿 == 25000亿 == 2.5e12."""
+    out = []
+    for m in NUMBER_RE.finditer(nfkc(text)):
+        whole, frac, unit, pct = m.groups()
+        value = float(whole.replace(",", "") + (frac or ""))
+        if unit:
+            value *= _UNITS[unit.lower()]
+        out.append((m.group(0).strip(), value))
+    return out
+
+
+def number_values(text: str) -> set[float]:
+    return {round(v, 6) for _, v in numbers(text)}
+
+
+def has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
