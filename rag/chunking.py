@@ -43,8 +43,16 @@ def split_paragraph(text: str, budget: int) -> list[str]:
 
 
 def embed_text(article: Article, chunk_text: str) -> str:
-    """What is embedded and indexed: title as context, relative years resolved (今年 → 2022)."""
-    return f"{article.title}\n{annotate(chunk_text, article.date)}"
+    """What is embedded: the chunk with relative years resolved (今年 → 今年（2022年）).
+
+    The title is left out: in e5-small it pulls every short paragraph of a post towards the
+    same point (eval: dense R@1 0.60 with the title, 0.67 without)."""
+    return annotate(chunk_text, article.date)
+
+
+def lexical_text(title: str, date: str, chunk_text: str) -> str:
+    """What BM25 indexes: title words help tell posts apart and cost nothing in ranking."""
+    return f"{title}\n{annotate(chunk_text, date)}"
 
 
 def chunk_article(article: Article, budget: int) -> list[Chunk]:

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .chunking import embed_text
+from .chunking import lexical_text
 from .embeddings import Embedder
 from .errors import NotIngested
 from .lexical import BM25Index, index_tokens, load_or_build
 from .models import Article, Chunk, DocInfo, Filters, Hit
 from .store import Store
+from .text import has_cjk
 
 # Reciprocal-rank fusion constant (Cormack et al. 2009): score = Σ 1/(RRF_K + rank).
 # With 60, rank 1 in one list gives 1/61 ≈ 0.0164 and rank 1 in both 0.0328, so agreement between
@@ -22,6 +23,10 @@ RRF_K = 60
 # to promote a chunk that one side ranks low.
 CANDIDATES_PER_HIT = 8
 MIN_CANDIDATES = 30
+# BM25's vote counts double for Chinese questions: exact terms (names, 2025, 上市企业) pin the
+# paragraph better than e5-small's Chinese vectors (eval, 48 questions: fused R@1 0.90 → 0.94).
+# English questions share no tokens with Chinese text, so there the dense side decides alone.
+LEXICAL_WEIGHT_CJK = 2.0
 
 
 @dataclass
@@ -57,7 +62,7 @@ class Retriever:
                 def build() -> BM25Index:
                     ids = sorted(current)
                     chunks = self.store.get_chunks(ids) if ids else []
-                    return BM25Index([c.id for c in chunks], [index_tokens(embed_text(_head(docs[c.doc_id]), c.text)) for c in chunks])
+                    return BM25Index([c.id for c in chunks], [index_tokens(lexical_text(docs[c.doc_id].title, docs[c.doc_id].date, c.text)) for c in chunks])
 
                 bm25 = load_or_build(self.cache_dir, stamp, build) if self.cache_dir else build()
                 self._snap = _Snapshot(stamp, docs, current, bm25)
@@ -117,16 +122,18 @@ class Retriever:
             self.store.check_query_embedder(self.embedder.name)
             vec = self.embedder.embed([query], kind="query")[0]
             where = {"doc_id": {"$in": allowed_docs}} if restricted else None
-            dense_ranked = [cid for cid, _ in self.store.dense(vec, n * 2, where) if cid in allowed][:n]
+            dense_ranked = [cid for cid, _ in self.store.dense(vec, n * 2, where) if cid in allowed]
+            dense_ranked = dense_ranked[:n]
         lexical_ranked: list[str] = []
         if self.use_lexical:
             lexical_ranked = [cid for cid, _ in snap.bm25.search(query, n, allowed)]
 
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
+        weights = (1.0, LEXICAL_WEIGHT_CJK if has_cjk(query) else 1.0)
         for side, ranked in enumerate((dense_ranked, lexical_ranked)):
             for rank, cid in enumerate(ranked, start=1):
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+                fused[cid] = fused.get(cid, 0.0) + weights[side] / (RRF_K + rank)
                 ranks.setdefault(cid, [None, None])[side] = rank
         order = sorted(fused, key=lambda c: -fused[c])
 
@@ -152,8 +159,3 @@ class Retriever:
         art = self.article(doc_id)
         text = art.paragraph(paragraph)
         return Hit(chunk=Chunk(id=f"{doc_id}:p{paragraph}", doc_id=doc_id, paragraph=paragraph, part=0, text=text, tokens=0), score=0.0, title=art.title, date=art.date, paragraph_text=text)
-
-
-def _head(d: DocInfo) -> Article:
-    """Enough of an Article for `embed_text` (title and date)."""
-    return Article(doc_id=d.doc_id, title=d.title, date=d.date, paragraphs=())
