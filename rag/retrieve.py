@@ -126,7 +126,8 @@ class Retriever:
             dense_ranked = dense_ranked[:n]
         lexical_ranked: list[str] = []
         if self.use_lexical:
-            lexical_ranked = [cid for cid, _ in snap.bm25.search(query, n, allowed)]
+            lexical_query = query if has_cjk(query) else _expand(query)
+            lexical_ranked = [cid for cid, _ in snap.bm25.search(lexical_query, n, allowed)]
 
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
@@ -159,3 +160,10 @@ class Retriever:
         art = self.article(doc_id)
         text = art.paragraph(paragraph)
         return Hit(chunk=Chunk(id=f"{doc_id}:p{paragraph}", doc_id=doc_id, paragraph=paragraph, part=0, text=text, tokens=0), score=0.0, title=art.title, date=art.date, paragraph_text=text)
+
+
+def _expand(query: str) -> str:
+    """An English query with the Chinese words of its terms, so BM25 can take part."""
+    from .crossling import expand
+
+    return expand(query)

