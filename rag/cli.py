@@ -177,6 +177,173 @@ def remove(doc_id: str) -> None:
     click.echo(f"removed {doc_id} ({n} chunks)")
 
 
+def mode_label(ans) -> str:
+    """The visible label of how an answer was written."""
+    if ans.mode == "llm":
+        return f"LLM · {ans.model}"
+    return "extractive, offline — sentences quoted from the article (摘录模式)"
+
+
+def _highlight(text: str, quote: str) -> str:
+    i = text.find(quote) if quote else -1
+    if i < 0:
+        return text
+    return text[:i] + click.style(quote, fg="yellow", bold=True, underline=True) + text[i + len(quote) :]
+
+
+def print_sources(ans) -> None:
+    if not ans.citations:
+        return
+    click.echo(click.style("\nSources", bold=True))
+    for c in ans.citations:
+        click.echo(click.style(f"[{c.n}] 《{c.title}》 {c.date} ¶{c.paragraph}  ({c.ref})", bold=True))
+        click.echo(f"    {_highlight(c.text, c.quote)}")
+
+
+def print_answer(ans, streamed: str | None = None) -> None:
+    """Human-readable answer: label, text (unless already streamed unchanged), status, sources."""
+    from .text import nfkc
+
+    if streamed is None:
+        click.echo(click.style(f"[{mode_label(ans)}]", dim=True))
+        click.echo(ans.answer)
+    elif nfkc(streamed) != nfkc(ans.answer):
+        click.echo(click.style("\n— after citation checks —", dim=True))
+        click.echo(ans.answer)
+    else:
+        click.echo()
+    if ans.status != "answered":
+        click.echo(click.style(f"status: {ans.status}" + (" — the article does not contain the answer" if ans.status == "not_found" else " — only part of the question is answered"), fg="magenta"))
+    print_sources(ans)
+    for w in ans.warnings:
+        click.echo(click.style(f"warning: {w}", fg="red"), err=True)
+
+
+def _exit_for(statuses: list[str]) -> int:
+    return EXIT_NOT_FOUND if statuses and all(s == "not_found" for s in statuses) else EXIT_OK
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="Answer one question per line of this file ('-' for stdin).")
+@click.option("-k", "k", type=click.IntRange(1, 50), help="Paragraphs of context (default RAG_TOP_K).")
+@with_filters
+@click.option("--extractive", is_flag=True, help="Answer offline by quoting sentences, even when an LLM is configured.")
+@click.option("--model", help="LLM model name (overrides RAG_LLM_MODEL).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (JSON Lines with --file).")
+@handle_errors
+def ask(question, file, k, doc, since, until, category, extractive, model, as_json) -> None:
+    """Answer QUESTION with cited paragraphs; no QUESTION opens an interactive session.
+
+    Exit codes: 0 answered or partial, 3 not found, 2 bad input or configuration, 1 internal failure.
+    """
+    from .answer import answer as run_answer
+    from .errors import QuestionError
+
+    svc = _service()
+    if model:
+        svc.settings.llm_model = model
+    llm = None if extractive else svc.llm()
+    filters = _filters(doc, since, until, category)
+
+    def one(q: str, history=None, stream: bool = True):
+        streamed: list[str] = []
+        on_token = None
+        if stream and not as_json and llm is not None:
+            click.echo(click.style(f"[LLM · {llm.model}]", dim=True))
+
+            def on_token(piece: str) -> None:
+                streamed.append(piece)
+                click.echo(piece, nl=False)
+
+        ans = run_answer(q, retriever=svc.retriever, settings=svc.settings, llm=llm, filters=filters, k=k, on_token=on_token, history=history)
+        if as_json:
+            click.echo(ans.to_json())
+        else:
+            print_answer(ans, "".join(streamed) if on_token else None)
+        return ans
+
+    if question is not None and file is not None:
+        raise QuestionError("give a QUESTION or --file, not both")
+    if file is not None:
+        statuses = []
+        for line in file:
+            if line.strip():
+                try:
+                    statuses.append(one(line.strip()).status)
+                except QuestionError as exc:
+                    _err(f"{exc} (question skipped)")
+                    if as_json:
+                        click.echo(json.dumps({"question": line.strip()[:200], "error": str(exc)}, ensure_ascii=False))
+        sys.exit(_exit_for(statuses))
+    if question is not None:
+        sys.exit(_exit_for([one(question).status]))
+    _interactive(one)
+
+
+def _interactive(one) -> None:
+    """A small REPL: history for follow-ups, /sources, /quit."""
+    try:
+        import readline  # noqa: F401 - line editing and history when available
+    except ImportError:
+        pass
+    click.echo("Ask about the ingested posts. /sources shows the last sources, /quit leaves.")
+    history: list[str] = []
+    last = None
+    while True:
+        try:
+            line = input("问> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        if not line:
+            continue
+        if line in ("/quit", "/exit", "/q"):
+            return
+        if line == "/sources":
+            if last is None or not last.citations:
+                click.echo("no sources yet")
+            else:
+                print_sources(last)
+            continue
+        if line.startswith("/"):
+            click.echo("commands: /sources, /quit")
+            continue
+        try:
+            last = one(line, history=history)
+            history.append(line)
+        except RagError as exc:
+            _err(str(exc))
+
+
+@main.command()
+@click.option("--doc", "doc_id", metavar="ID", help="The post to summarize (default: the most recent posts).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of an LLM summary.")
+@click.option("--extractive", is_flag=True, help="Summarize offline by quoting sentences.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (the answer contract).")
+@handle_errors
+def summarize(doc_id, lang, extractive, as_json) -> None:
+    """A cited summary of one post (or of the most recent ones)."""
+    from .summarize import summarize as run_summary
+
+    svc = _service()
+    llm = None if extractive else svc.llm()
+    streamed: list[str] = []
+    on_token = None
+    if llm is not None and not as_json:
+        click.echo(click.style(f"[LLM · {llm.model}]", dim=True))
+
+        def on_token(piece: str) -> None:
+            streamed.append(piece)
+            click.echo(piece, nl=False)
+
+    ans = run_summary(retriever=svc.retriever, settings=svc.settings, llm=llm, doc_id=doc_id, on_token=on_token, language="中文" if lang == "zh" else "English")
+    if as_json:
+        click.echo(ans.to_json())
+    else:
+        print_answer(ans, "".join(streamed) if on_token else None)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors

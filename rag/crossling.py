@@ -24,6 +24,19 @@ _WORD = re.compile(r"[a-z][a-z\-]+")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]|CL:\S+|\b(?:variant|surname|abbr|see|old|also written|used in)\b.*", re.IGNORECASE)
 _DEF_STOP = STOPWORDS | {"sb", "sth", "one", "someone", "something", "etc", "e.g", "i.e", "lit", "fig", "person", "thing", "make", "get", "have", "be", "take", "give", "put"}
 
+# News vocabulary that CC-CEDICT glosses differently ("chair" there is furniture, "listed" a
+# catalogue): general terms of meetings and economic reporting, tried before the dictionary.
+NEWS_GLOSSARY: dict[str, list[str]] = {
+    "chair": ["主持", "主席"], "preside": ["主持"], "host": ["主持", "举办", "召开"], "hold": ["召开", "举行", "举办"],
+    "attend": ["出席", "参加"], "speech": ["发言", "讲话"], "speak": ["发言", "讲话"], "spoke": ["发言", "讲话"],
+    "list": ["上市"], "company": ["企业", "公司"], "firm": ["企业", "公司"], "enterprise": ["企业"], "business": ["企业"],
+    "target": ["目标", "到2025年"], "goal": ["目标"], "secretary": ["书记"], "mayor": ["市长"], "reporter": ["记者"],
+    "output": ["产值", "规模", "总量"], "scale": ["规模"], "industrial": ["工业", "产业"], "industry": ["产业", "工业"],
+    "fund": ["资金"], "funding": ["资金"], "capital": ["资本", "资金"], "investment": ["投入", "投资"],
+    "high-tech": ["高新技术", "高企"], "digital": ["数字化", "数字"], "transformation": ["转型"], "innovation": ["创新"],
+    "talent": ["人才"], "quality": ["质量"], "brand": ["品牌"], "green": ["绿色"], "carbon": ["碳", "双碳"],
+    "logistics": ["物流"], "conference": ["大会", "会议"], "meeting": ["会议", "大会"], "policy": ["政策"],
+}
 _lock = threading.Lock()
 _index: dict[str, list[str]] | None = None
 
@@ -105,13 +118,15 @@ def index(cache_dir: Path | None = None) -> dict[str, list[str]]:
 
 def english_terms(question: str) -> list[str]:
     """The stemmed content words of an English question."""
-    return [stem(w) for w in _WORD.findall(question.lower().replace("'s", "")) if w not in STOPWORDS and stem(w) not in STOPWORDS]
+    q = question.lower().replace("'s", "")
+    words = [stem(w) for w in _WORD.findall(q) if w not in STOPWORDS and stem(w) not in STOPWORDS]
+    return words + re.findall(r"\d+(?:\.\d+)?%?", q)  # numbers are matched as they are
 
 
 def translations(question: str) -> dict[str, list[str]]:
     """English content word → candidate Chinese words."""
     idx = index()
-    return {w: idx.get(w, []) for w in dict.fromkeys(english_terms(question))}
+    return {w: NEWS_GLOSSARY.get(w, []) + [z for z in idx.get(w, []) if z not in NEWS_GLOSSARY.get(w, [])] for w in dict.fromkeys(english_terms(question))}
 
 
 def expand(question: str) -> str:

@@ -18,10 +18,13 @@ IdfFn = Callable[[str], float]
 # They rarely occur verbatim in the answer, so they count a quarter of a topic word.
 FRAME_WORDS = frozenset(
     "目标 要求 计划 措施 内容 情况 方面 意义 评价 地位 位置 问题 作用 达到 多大 比例 比重 数量 规模 总量 方向 任务 工作 举措 打算 准备 "
-    "target targets goal goals plan plans aim aims number share".split()
+    "target targets goal goals plan plans aim aims number share".split()  # English: stemmed forms
 )
 FRAME_WEIGHT = 0.25
-SET_QUESTION = re.compile(r"哪些|哪几|有什么|分别|列举|都有|包括|all\b|list\b|which\b.*\b(?:are|were)\b|what are\b|targets|goals", re.IGNORECASE)
+PLURAL_FRAMES = frozenset("目标 要求 计划 措施 任务 举措 targets goals plans measures".split())
+SET_QUESTION = re.compile(r"哪些|哪几|有什么|分别|列举|都有|包括|[两三四五六七八九几][个项条大种]|all\b|list\b|which\b.*\b(?:are|were)\b|what are\b|targets|goals", re.IGNORECASE)
+TIME_QUESTION = re.compile(r"什么时候|何时|哪天|哪一天|时间|when\b|what date|what day", re.IGNORECASE)
+TIME_EXPR = re.compile(r"\d{4}年|\d{1,2}月|\d{1,2}日|[今明去昨前][年天日]|工作日|春节|新春|上午|下午|当天|日前|近日")
 QUANTITY_QUESTION = re.compile(r"多少|几[个家项]|几成|比重|比例|规模|总量|增速|how (?:many|much|large|big)|what share|percent|rate\b", re.IGNORECASE)
 
 # Evidence thresholds, set from the eval set (eval/questions.jsonl, seed article):
@@ -37,7 +40,7 @@ MIN_CROSS_SIM = 0.74
 CROSS_WEIGHT = 5.0
 # How close to the best sentence another must score to be quoted too.
 KEEP_RATIO_SINGLE = 0.9
-KEEP_RATIO_SET = 0.7
+KEEP_RATIO_SET = 0.5
 MAX_SENTENCES_SINGLE = 2
 MAX_SENTENCES_SET = 10
 
@@ -97,17 +100,34 @@ def score_candidates(question: str, hits: Sequence[Hit], idf: IdfFn, cross: Cros
             num = den = 0.0
             for word, zh in terms.items():
                 weight = max(idf(z) for z in zh) if zh else (idf(word) if word in hay else 0.0)
+                weight *= FRAME_WEIGHT if word in FRAME_WORDS else 1.0
                 den += weight
                 num += weight if (word in hay or any(z in hay for z in zh)) else 0.0
             c.coverage = num / den if den else 0.0
             c.similarity = sim
             # cosines differ in the second decimal: ×5 puts 0.01 of cosine level with 0.05 of coverage
             c.score = c.coverage + CROSS_WEIGHT * sim
+    wants_time = bool(TIME_QUESTION.search(question))
     for c in cands:
         if wants_quantity and number_values(c.text):
             c.score += 0.1 if has_cjk(question) else 0.01
+        if wants_time and TIME_EXPR.search(c.text):  # "when" is answered by a time expression
+            c.score += 0.3 if has_cjk(question) else 0.03
         c.score += (0.03 if has_cjk(question) else 0.003) / c.hit  # retrieval rank breaks ties
     return sorted(cands, key=lambda c: -c.score)  # empty when nothing qualifies
+
+
+def _answer_type_neighbours(question: str, chosen: list[Candidate], ranked: list[Candidate]) -> list[Candidate]:
+    """When the question wants a time or an amount and no chosen sentence has one, add the
+    nearest sentence of the same paragraph that does (the date often opens the paragraph)."""
+    for wanted, has in ((TIME_QUESTION, lambda t: bool(TIME_EXPR.search(t))), (QUANTITY_QUESTION, lambda t: bool(number_values(t)))):
+        if not wanted.search(question) or any(has(c.text) for c in chosen) or not chosen:
+            continue
+        top = chosen[0]
+        same = [c for c in ranked if c.hit == top.hit and c.paragraph == top.paragraph and has(c.text) and c not in chosen]
+        if same:
+            return [min(same, key=lambda c: (abs(c.position - top.position), c.position > top.position))]
+    return []
 
 
 def extract_answer(question: str, hits: Sequence[Hit], idf: IdfFn, cross: CrossScorer | None = None) -> str:
@@ -120,13 +140,17 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: IdfFn, cross: CrossS
     threshold = MIN_COVERAGE if cjk else MIN_CROSS_COVERAGE
     if best.coverage < threshold or (not cjk and best.similarity < MIN_CROSS_SIM):
         return sentinel_for(question)
-    is_set = bool(SET_QUESTION.search(question))
+    # Chinese nouns have no plural: "目标是什么" asks for all the targets, like "有哪些目标"
+    is_set = bool(SET_QUESTION.search(question)) or any(w in PLURAL_FRAMES for w in content_words(question))
     ratio, limit = (KEEP_RATIO_SET, MAX_SENTENCES_SET) if is_set else (KEEP_RATIO_SINGLE, MAX_SENTENCES_SINGLE)
     if has_cjk(question):
-        chosen = [c for c in ranked if c.coverage >= threshold and c.score >= best.score * ratio][:limit]
+        # the best sentence clears the bar; the rest of a list may name its items in fewer words
+        floor = threshold * (0.75 if is_set else 1.0)
+        chosen = [c for c in ranked if c.coverage >= floor and c.score >= best.score * ratio][:limit]
     else:  # cosine scores live in a narrow band: keep what is within a small margin of the best
         margin = 0.1 if is_set else 0.02
         chosen = [c for c in ranked if c.coverage >= threshold and c.score >= best.score - margin][:limit]
+    chosen += _answer_type_neighbours(question, chosen, ranked)
     chosen.sort(key=lambda c: (hits[c.hit - 1].chunk.doc_id, c.paragraph, c.position))  # reading order
     parts = []
     for c in chosen:

@@ -54,7 +54,7 @@ STOPWORDS = frozenset(
     什么 哪些 哪个 哪 多少 几 怎么 怎样 如何 是否 吗 呢 吧 啊 请问 请 提出 提到 文中 文章 报道 根据 关于 方面 情况 主要 哪里 谁 何时 什么时候
     a an the of to in on at for by with and or is are was were be been what which who whom whose when where why how
     many much does do did it its this that these those as from into about than then there their they he she his her
-    article report say says said mention mentioned according""".split()
+    article report say says said mention mentioned according should would will can could may might must shall""".split()
 )
 
 _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")

@@ -1,0 +1,163 @@
+"""Summaries with citations: LLM map-reduce over paragraphs, or extractive offline."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from . import tokens
+from .answer import Budget, system_prompt
+from .config import Settings
+from .errors import LLMError, NotIngested
+from .llm import ChatModel, OnToken
+from .models import Answer, Article, Hit
+from .prompts import context, load_template
+from .retrieve import Retriever
+from .text import content_words, nfkc, number_values, split_sentences
+from .timewords import annotate
+from .verify import verify
+
+HEADING_MAX_CHARS = 24  # a deck line / sub-heading: "抢占集群发展“主攻点”" is 11 characters
+SUMMARY_SENTENCES = 16  # lead (3) + one per theme (≤ 6) + headline figures (≤ 7)
+MAX_FIGURE_SENTENCES = 7
+LEAD_SENTENCES = (2, 1)  # from the first and the second body paragraph
+MULTI_DOC_SENTENCES = 3  # per post when summarizing a whole corpus
+MAX_DOCS = 20
+_EVENT = re.compile(r"召开|举行|举办|出台|发布|主持|宣布|通过|签署|启动|表彰")
+_TERMINAL = re.compile(r"[。！？!?]$")
+
+
+def _headings(art: Article) -> list[int]:
+    """Paragraph numbers of short title-like lines (no sentence end) before the body."""
+    out = []
+    for i, p in enumerate(art.paragraphs, 1):
+        if len(p) <= HEADING_MAX_CHARS and not _TERMINAL.search(p):
+            out.append(i)
+        elif out:
+            break
+    return out
+
+
+def _core(text: str) -> str:
+    return re.sub(r"[\W_]+", "", nfkc(text))
+
+
+def extractive_summary(art: Article, max_sentences: int = SUMMARY_SENTENCES) -> list[tuple[int, str]]:
+    """(paragraph, sentence) pairs in reading order: lead, one sentence per theme, headline figures."""
+    sents = [(i, j, s) for i, p in enumerate(art.paragraphs, 1) for j, s in enumerate(split_sentences(p)) if len(nfkc(s)) >= 6]
+    if not sents:
+        return []
+    chosen: dict[tuple[int, int], str] = {}
+    heads = _headings(art)
+    # themes: the body sentence that restates each heading ("要抢占集群发展“主攻点”。"), else the heading
+    for h in heads:
+        core = _core(art.paragraphs[h - 1])
+        match = next(((i, j, s) for i, j, s in sents if i not in heads and len(core) >= 4 and core in _core(s)), None)
+        if match:
+            chosen[(match[0], match[1])] = match[2]
+    theme_paras = {i for i, _ in chosen}
+    # lead: central event sentences of the first body paragraphs (who met, what was decided)
+    tf = Counter(w for _, _, s in sents for w in set(content_words(s)))
+
+    def centrality(s: str) -> float:
+        ws = set(content_words(s))
+        return sum(math.log(1 + tf[w]) for w in ws) / (1 + len(ws)) ** 0.5
+
+    body = [(i, j, s) for i, j, s in sents if i not in heads]
+    for para, count in zip(sorted({i for i, _, _ in body}), LEAD_SENTENCES):
+        lead = sorted((x for x in body if x[0] == para and len(x[2]) >= 12), key=lambda x: -(centrality(x[2]) + (2.0 if _EVENT.search(x[2]) else 0.0)))
+        for i, j, s in lead[:count]:
+            chosen[(i, j)] = s
+    # headline figures: sentences with the most amounts (years alone do not count)
+    def amounts(s: str) -> int:
+        return len([v for v in number_values(s) if not (1900 <= v <= 2100)])
+
+    figures = sorted((x for x in body if amounts(x[2]) >= 1), key=lambda x: (-amounts(x[2]), x[0], x[1]))
+    for i, j, s in figures[:MAX_FIGURE_SENTENCES]:
+        chosen[(i, j)] = s
+    # fill up with central sentences from paragraphs not yet represented
+    for i, j, s in sorted(body, key=lambda x: -centrality(x[2])):
+        if len(chosen) >= max_sentences:
+            break
+        if i not in theme_paras and all(i != ci for ci, _ in chosen):
+            chosen[(i, j)] = s
+    picked = sorted(chosen.items())[: max(max_sentences, len(chosen))]
+    return [(i, s) for (i, _), s in picked]
+
+
+def _doc_ids(retriever: Retriever, doc_id: str | None) -> list[str]:
+    docs = retriever.docs()
+    if not docs:
+        raise NotIngested("the store is empty: run `rag ingest` first")
+    if doc_id:
+        if doc_id not in docs:
+            raise NotIngested(f"no document '{doc_id}' in the store (see `rag docs`)")
+        return [doc_id]
+    return [d.doc_id for d in sorted(docs.values(), key=lambda d: (d.date, d.doc_id), reverse=True)][:MAX_DOCS]
+
+
+def summarize(
+    *,
+    retriever: Retriever,
+    settings: Settings,
+    llm: ChatModel | None = None,
+    doc_id: str | None = None,
+    on_token: OnToken | None = None,
+    language: str = "中文",
+) -> Answer:
+    """A cited summary of one post (or the most recent posts when `doc_id` is None)."""
+    ids = _doc_ids(retriever, doc_id)
+    arts = retriever.articles(ids)
+    label = f"summary of {ids[0]}" if len(ids) == 1 else f"summary of {len(ids)} posts"
+    blocks: list[Hit] = [retriever.paragraph_hit(d, i) for d in ids for i in range(1, len(arts[d].paragraphs) + 1)]
+    warnings: list[str] = []
+    if llm is not None:
+        try:
+            raw, model, usage = _llm_summary(blocks, settings, llm, language, on_token)
+            checked = verify(raw, blocks, "总结" if language == "中文" else "summary")
+            return Answer(question=label, answer=checked.text, status=checked.status, mode="llm", model=model, warnings=checked.warnings, citations=checked.citations, usage=usage)
+        except LLMError as exc:
+            warnings.append(f"llm_failed: {exc}; summarized extractively instead")
+    per_doc = SUMMARY_SENTENCES if len(ids) == 1 else MULTI_DOC_SENTENCES
+    index = {(b.chunk.doc_id, b.chunk.paragraph): n for n, b in enumerate(blocks, 1)}
+    parts = []
+    for d in ids:
+        for para, sent in extractive_summary(arts[d], per_doc):
+            text = annotate(sent, arts[d].date)
+            body = text.rstrip("。！？；!?;，,")
+            parts.append(f"{body}[{index[(d, para)]}]{text[len(body):] or '。'}")
+    checked = verify("".join(parts), blocks, "总结")
+    out = Answer(question=label, answer=checked.text, status=checked.status, mode="extractive", warnings=warnings + checked.warnings, citations=checked.citations)
+    if on_token is not None:
+        on_token(out.answer)
+    return out
+
+
+def _llm_summary(blocks: Sequence[Hit], settings: Settings, llm: ChatModel, language: str, on_token: OnToken | None) -> tuple[str, str, dict[str, int]]:
+    """One call when all paragraphs fit the window; else map over groups that fit, then reduce."""
+    system = system_prompt(settings, len(blocks), "总结" if language == "中文" else "summary")
+    template = load_template("summary", settings.prompts_dir)
+    fixed = tokens.count(system, llm.model) + tokens.count(template.render(context="", language=language, sentences=SUMMARY_SENTENCES), llm.model)
+    budget = Budget(settings.llm_context_tokens, settings.llm_max_tokens)
+    groups: list[tuple[int, list[Hit]]] = []  # (number of the group's first block, blocks)
+    start = 0
+    while start < len(blocks):
+        packed, _ = budget.pack(blocks[start:], fixed, llm.model)
+        groups.append((start + 1, packed))
+        start += len(packed)
+    usage: dict[str, int] = Counter()
+    if len(groups) == 1:
+        reply = llm.complete(system, template.render(context=context(groups[0][1]), language=language, sentences=SUMMARY_SENTENCES), settings.llm_max_tokens, on_token)
+        return reply.text, reply.model, dict(usage + Counter(reply.usage))
+    partials = []
+    for first, group in groups:  # map: block numbers stay global, so markers survive the reduce
+        reply = llm.complete(system, template.render(context=context(group, start=first), language=language, sentences=6), settings.llm_max_tokens, None)
+        usage += Counter(reply.usage)
+        partials.append(reply.text.strip())
+    reduce = load_template("summary_reduce", settings.prompts_dir)
+    partial_text = tokens.truncate("\n\n".join(f"({i}) {p}" for i, p in enumerate(partials, 1)), settings.llm_context_tokens - settings.llm_max_tokens - fixed, llm.model)
+    reply = llm.complete(system, reduce.render(partials=partial_text, language=language, sentences=SUMMARY_SENTENCES), settings.llm_max_tokens, on_token)
+    usage += Counter(reply.usage)
+    return reply.text, reply.model, dict(usage)
