@@ -10,17 +10,27 @@ from .text import split_sentences
 from .timewords import annotate
 
 # Overlap between the parts of a split paragraph: the last sentence of a part is repeated at the
-# start of the next when it is at most this share of the budget (400 tokens → up to 80 tokens),
+# start of the next when it is at most this share of the budget (400 tokens → up to 140 tokens),
 # so a claim that straddles the cut still has its context.
-OVERLAP_SHARE = 0.2
+OVERLAP_SHARE = 0.35
 
 
 def _hard_split(sentence: str, budget: int) -> list[str]:
-    """A single sentence longer than the budget: cut by characters at proportional points."""
-    n = tokens.count(sentence)
-    pieces = -(-n // budget)  # ceil
-    size = -(-len(sentence) // pieces)
-    return [sentence[i : i + size] for i in range(0, len(sentence), size)]
+    """A single sentence longer than the budget: cut into the longest prefixes that fit
+    (binary search on characters, so a cut never splits a character)."""
+    out = []
+    rest = sentence
+    while rest:
+        lo, hi = 1, len(rest)
+        while lo < hi:  # largest prefix length whose token count fits
+            mid = (lo + hi + 1) // 2
+            if tokens.count(rest[:mid]) <= budget:
+                lo = mid
+            else:
+                hi = mid - 1
+        out.append(rest[:lo])
+        rest = rest[lo:]
+    return out
 
 
 def split_paragraph(text: str, budget: int) -> list[str]:

@@ -157,9 +157,15 @@ def parse_post(text: str, path: Path) -> Article:
         paras, tail, html_title = _html_paragraphs(body)
         source, _ = _tail_links(tail)
     else:
-        source, prose = _tail_links(body)
-        paras = _markdown_paragraphs("\n\n".join(prose) if source else body)
-        paras = [p for p in paras if not (_is_navigation(p) or _BARE_LINK.fullmatch(p))]
+        source = ""
+        kept_blocks = []
+        for block in re.split(r"\n\s*\n", body):
+            link, prose = _tail_links(block)
+            if link and not prose:
+                source = source or link  # a block that is only a link: the source URL
+            elif prose:
+                kept_blocks.append("\n".join(prose))
+        paras = _markdown_paragraphs("\n\n".join(kept_blocks))
     paras = [p for p in paras if p]
     if not paras:
         raise InputFileError(path, "has no paragraphs (empty body)")

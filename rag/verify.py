@@ -130,11 +130,13 @@ def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | No
             warnings.append(f"ungrounded_number: {', '.join(bad)} not in the cited paragraphs; claim dropped: {claim.text[:60]}")
             continue
         # each citation must support the claim; the quote is the best sentence of its paragraph
+        amounts = {round(v, 6) for _, v in numbers(claim.text) if not 1900 <= v <= 2100} - question_numbers
         final = []
         for n in valid:
             hit = hits[n - 1]
             idx, score, sents = best_sentences(claim.text, hit.paragraph_text, cross)
-            if has_cjk(claim.text) and score < MIN_SUPPORT:
+            holds_none = bool(amounts) and not (amounts & _allowed_numbers(hit))  # cites for 150家 a paragraph without 150
+            if (has_cjk(claim.text) and score < MIN_SUPPORT) or holds_none:
                 warnings.append(f"unsupported_citation: [{n}] ({hit.ref}) does not support: {claim.text[:60]}")
                 continue
             for quoted in _QUOTED.findall(claim.text):

@@ -1,0 +1,179 @@
+"""Answers: verification rules, the extractive answerer, and the real openai client against the
+fake server over HTTP."""
+
+import pytest
+
+from rag.answer import answer, clean_question
+from rag.errors import QuestionError
+from rag.llm import OpenAIChat
+from rag.prompts import SENTINEL_EN, SENTINEL_ZH, load_all
+from rag.summarize import summarize
+from rag.verify import split_claims, verify
+
+from .conftest import SEED_ID
+
+
+def hits_for(service, q, k=6):
+    return service.retriever.search(q, k)
+
+
+def chat(service, fake, model="fake-model"):
+    s = service.settings.model_copy(update={"openai_base_url": fake.base_url, "llm_model": model, "llm_retries": 0, "llm_timeout": 10.0})
+    service.settings = s
+    return OpenAIChat.from_settings(s)
+
+
+# ---- verification -------------------------------------------------------------------------------
+
+def test_split_claims_attaches_markers_after_terminators():
+    claims = split_claims("上市企业超过150家。[1] 高企倍增[2][3]。文中未提及其他。")
+    assert [(c.text, c.markers) for c in claims] == [("上市企业超过150家。", [1]), ("高企倍增。", [2, 3]), ("文中未提及其他。", [])]
+
+
+def test_out_of_range_markers_are_dropped_and_renumbered(service):
+    hits = hits_for(service, "到2025年上市企业超过多少家？")
+    n13 = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph == 13)
+    v = verify(f"到2025年上市企业超过150家[9][{n13}]。", hits, "到2025年上市企业超过多少家？")
+    assert v.text == "到2025年上市企业超过150家[1]。"
+    assert [c.paragraph for c in v.citations] == [13] and v.citations[0].n == 1
+    assert any(w.startswith("invalid_citation: [9]") for w in v.warnings)
+    assert v.citations[0].quote == "深入实施上市企业倍增计划和上市后备企业“双百”行动，到2025年上市企业超过150家。"
+
+
+def test_ungrounded_number_drops_the_claim(service):
+    hits = hits_for(service, "到2025年上市企业超过多少家？")
+    n13 = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph == 13)
+    v = verify(f"到2025年上市企业超过200家[{n13}]。到2025年上市企业超过150家[{n13}]。", hits, "q")
+    assert v.text == "到2025年上市企业超过150家[1]。"
+    assert any(w.startswith("ungrounded_number: 200家") or w.startswith("ungrounded_number: 200") for w in v.warnings)
+
+
+def test_quote_not_in_paragraph_is_repaired_to_a_verbatim_sentence(service):
+    hits = hits_for(service, "到2025年上市企业超过多少家？")
+    n13 = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph == 13)
+    v = verify(f"报道称“到2025年上市公司要翻番达到很多”，上市企业超过150家[{n13}]。", hits, "q")
+    assert any(w.startswith("quote_not_in_source") for w in v.warnings)
+    assert v.citations and v.citations[0].quote in v.citations[0].text
+
+
+def test_citation_that_does_not_support_its_claim_is_dropped(service):
+    hits = hits_for(service, "到2025年上市企业超过多少家？")
+    n13 = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph == 13)
+    other = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph != 13)
+    v = verify(f"学习德国的工匠精神[{n13}]。到2025年上市企业超过150家[{n13}][{other}]。", hits, "q")
+    assert any(w.startswith("unsupported_citation") for w in v.warnings)
+    assert [c.paragraph for c in v.citations] == [13]
+
+
+def test_relative_year_in_answer_is_grounded_by_the_post_date(service):
+    hits = hits_for(service, "今年高企数量")
+    n13 = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph == 13)
+    v = verify(f"2022年全市高企数量要达3400家左右[{n13}]。", hits, "q")
+    assert v.status == "answered" and not [w for w in v.warnings if "ungrounded" in w]
+
+
+# ---- questions and extractive answers -----------------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["", "   \n\t", "\x00\x01\x02", "😀🎉🔥", "？？？", "问" * 20001])
+def test_bad_questions_get_a_clear_error(bad):
+    with pytest.raises(QuestionError):
+        clean_question(bad)
+
+
+def test_targets_question_gathers_several_paragraphs(service):
+    a = answer("到2025年，常州提出了哪些发展目标？", retriever=service.retriever, settings=service.settings)
+    assert a.mode == "extractive" and a.status == "answered"
+    found = [t for t in ("3000亿元", "6500亿元", "世界500强", "150家", "数字化转型", "2.5万亿元", "43%", "50%", "倍增") if t in a.answer]
+    assert len(found) >= 5, a.answer
+    assert {13, 15, 26} <= {c.paragraph for c in a.citations}
+    assert all(c.quote in c.text for c in a.citations)
+
+
+def test_relative_time_is_resolved_in_the_answer(service):
+    a = answer("2022年全市高企数量要达到多少家？", retriever=service.retriever, settings=service.settings)
+    assert "3400家" in a.answer and "今年（2022年）" in a.answer
+
+
+def test_english_question_over_chinese_article(service):
+    a = answer("Who chaired the meeting?", retriever=service.retriever, settings=service.settings)
+    assert a.status == "answered" and "盛蕾" in a.answer and a.citations[0].paragraph == 9
+
+
+def test_unanswerable_question_is_not_found(service):
+    a = answer("常州2022年第一季度GDP增速是多少？", retriever=service.retriever, settings=service.settings)
+    assert (a.status, a.answer, a.citations) == ("not_found", SENTINEL_ZH, [])
+
+
+def test_prompt_templates_load_with_checked_variables(tmp_path):
+    from rag.config import PROMPTS_DIR
+    from rag.errors import ConfigError
+    from rag.prompts import load_template
+
+    assert set(load_all(PROMPTS_DIR)) == {"system", "answer", "summary", "summary_reduce"}
+    (tmp_path / "answer.md").write_text("{{context}} {{question}} {{typo}}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="unknown variables \\['typo'\\]"):
+        load_template("answer", tmp_path)
+
+
+# ---- LLM mode through the real openai client and HTTP -------------------------------------------
+
+def test_llm_answer_streams_and_is_verified(service, fake_llm):
+    pieces: list[str] = []
+    a = answer("到2025年上市企业超过多少家？", retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm), on_token=pieces.append)
+    assert len(pieces) > 3 and "150" in "".join(pieces)
+    assert a.mode == "llm" and a.model == "fake-model" and a.status == "answered"
+    assert "150家" in a.answer and a.citations[0].paragraph == 13
+    req = fake_llm.requests[-1]["body"]
+    assert req["stream"] is True and req["messages"][0]["role"] == "system"
+    assert "[1] 《加快打造长三角产业中轴" in req["messages"][1]["content"]
+    assert a.usage and a.usage["prompt_tokens"] > 100
+
+
+def test_llm_not_found_path(service, fake_llm):
+    a = answer("常州地铁三号线什么时候开通？", retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
+    assert (a.mode, a.status, a.answer) == ("llm", "not_found", SENTINEL_ZH)
+    e = answer("When does Changzhou metro line 3 open?", retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
+    assert e.answer == SENTINEL_EN
+
+
+@pytest.mark.parametrize(("fault", "warning"), [("bad_markers", "invalid_citation: [99]"), ("invent_number", "ungrounded_number")])
+def test_llm_misbehaviour_is_caught_by_verification(service, fake_llm, fault, warning):
+    fake_llm.fault = fault
+    a = answer("到2025年全市工业规模总量要超过多少？", retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
+    assert any(w.startswith(warning) for w in a.warnings)
+    assert "[99]" not in a.answer
+    from rag.text import number_values
+
+    cited = set().union(*(number_values(c.text) for c in a.citations)) if a.citations else set()
+    assert number_values(a.answer.replace("[1]", "").replace("[2]", "")) <= cited
+
+
+def test_over_long_context_is_cut_to_the_window(service, fake_llm):
+    llm = chat(service, fake_llm)
+    service.settings = service.settings.model_copy(update={"llm_context_tokens": 1500, "llm_max_tokens": 200})
+    a = answer("到2025年的目标是什么？", retriever=service.retriever, settings=service.settings, llm=llm, k=10)
+    assert any(w.startswith("context_truncated") for w in a.warnings)
+    assert fake_llm.requests[-1]["body"]["max_tokens"] == 200
+    from rag import tokens
+
+    msgs = fake_llm.requests[-1]["body"]["messages"]
+    assert sum(tokens.count(m["content"]) for m in msgs) + 200 <= 1500
+
+
+def test_llm_failure_falls_back_to_a_labeled_extractive_answer(service, fake_llm):
+    fake_llm.fault = "500"
+    a = answer("到2025年上市企业超过多少家？", retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
+    assert a.mode == "extractive" and "150家" in a.answer
+    assert any(w.startswith("llm_failed: the model endpoint answered HTTP 500") for w in a.warnings)
+
+
+def test_llm_summary_single_pass_and_map_reduce(service, fake_llm):
+    llm = chat(service, fake_llm)
+    one = summarize(retriever=service.retriever, settings=service.settings, llm=llm, doc_id=SEED_ID)
+    assert one.mode == "llm" and one.citations and len(fake_llm.requests) == 1
+    fake_llm.requests.clear()
+    service.settings = service.settings.model_copy(update={"llm_context_tokens": 2000, "llm_max_tokens": 300})
+    mr = summarize(retriever=service.retriever, settings=service.settings, llm=llm, doc_id=SEED_ID)
+    assert len(fake_llm.requests) >= 3  # map calls and a reduce
+    assert mr.mode == "llm" and mr.citations and all(c.quote in c.text for c in mr.citations)
+    assert "2.5万亿元" in mr.answer

@@ -1,0 +1,122 @@
+"""Ingest bookkeeping against a real embedded Chroma store (embedder: a counting stand-in)."""
+
+import shutil
+
+import pytest
+
+from rag.config import load_settings
+from rag.errors import EmbedderMismatch, NotIngested
+from rag.ingest import ingest, remove
+from rag.store import Store
+
+from .conftest import ROOT, SEED, SEED_ID, write_post
+
+
+@pytest.fixture()
+def store(fresh_home):
+    return Store.open(load_settings(RAG_HOME=fresh_home))
+
+
+def run(paths, store, emb, **kw):
+    return ingest(paths, store=store, embedder=emb, budget=400, **kw)
+
+
+def snapshot(store):
+    got = store.chunks.get(include=["documents", "metadatas"])
+    return sorted(zip(got["ids"], got["documents"])), {d: i.chunk_ids for d, i in store.docs().items()}
+
+
+def test_reingest_is_idempotent(store, hash_embedder):
+    first = run([ROOT / "seeds"], store, hash_embedder)
+    assert (first.documents, first.paragraphs, first.added, first.unchanged, first.removed) == (1, 28, first.added, 0, 0)
+    before = snapshot(store)
+    calls = len(hash_embedder.embedded)
+    second = run([ROOT / "seeds"], store, hash_embedder)
+    assert (second.added, second.unchanged, second.removed) == (0, first.added, 0)
+    assert len(hash_embedder.embedded) == calls  # nothing embedded twice
+    assert snapshot(store) == before
+    assert store.chunks.count() == first.added
+
+
+def test_editing_one_paragraph_reembeds_only_its_chunks(store, hash_embedder, tmp_path):
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    post = folder / SEED.name
+    shutil.copy(SEED, post)
+    run([folder], store, hash_embedder)
+    hash_embedder.embedded.clear()
+    post.write_text(post.read_text(encoding="utf-8").replace("市委副书记、代理市长盛蕾主持会议。", "市委副书记、市长盛蕾主持会议。"), encoding="utf-8")
+    rep = run([folder], store, hash_embedder)
+    assert (rep.added, rep.removed) == (1, 1)
+    assert len(hash_embedder.embedded) == 1 and "市长盛蕾主持会议" in hash_embedder.embedded[0]
+    ids = store.docs()[SEED_ID].chunk_ids
+    assert any(":p9:" in i for i in ids) and store.chunks.count() == len(ids)
+
+
+def test_file_gone_from_folder_is_removed_on_next_ingest(store, hash_embedder, tmp_path):
+    folder = tmp_path / "posts"
+    a = write_post(folder, "a.md", "甲", "2022-03-01", ["甲文第一段。", "甲文第二段。"])
+    write_post(folder, "b.md", "乙", "2022-04-01", ["乙文。"])
+    run([folder], store, hash_embedder)
+    assert set(store.docs()) == {"a", "b"}
+    a.unlink()
+    rep = run([folder], store, hash_embedder)
+    assert rep.removed_docs == ["a"] and set(store.docs()) == {"b"}
+    assert store.stored_chunk_ids("a") == set()
+
+
+def test_remove_document(store, hash_embedder):
+    run([SEED], store, hash_embedder)
+    assert remove(SEED_ID, store) > 0
+    assert store.docs() == {} and store.chunks.count() == 0
+    with pytest.raises(NotIngested):
+        remove(SEED_ID, store)
+
+
+def test_bad_files_are_reported_and_the_rest_ingested(store, hash_embedder, tmp_path):
+    folder = tmp_path / "mixed"
+    write_post(folder, "good.md", "好", "2022-01-01", ["好的段落。"])
+    (folder / "empty.md").write_text("", encoding="utf-8")
+    (folder / "broken.md").write_text("---\ntitle: [x\n---\n<p>y</p>", encoding="utf-8")
+    rep = run([folder, tmp_path / "missing"], store, hash_embedder)
+    assert set(store.docs()) == {"good"}
+    assert len(rep.errors) == 3 and all("\n" not in e for e in rep.errors)
+    assert any("empty.md" in e for e in rep.errors) and any("broken.md" in e for e in rep.errors) and any("missing" in e for e in rep.errors)
+
+
+def test_strict_stops_at_first_bad_file_and_keeps_store(store, hash_embedder, tmp_path):
+    run([SEED], store, hash_embedder)
+    before = snapshot(store)
+    folder = tmp_path / "bad"
+    (folder).mkdir()
+    (folder / "a_empty.md").write_text("", encoding="utf-8")
+    write_post(folder, "b_good.md", "好", "2022-01-01", ["好。"])
+    from rag.errors import InputFileError
+
+    with pytest.raises(InputFileError):
+        run([folder], store, hash_embedder, strict=True)
+    assert snapshot(store) == before
+
+
+def test_duplicate_doc_ids_in_two_folders_are_refused(store, hash_embedder, tmp_path):
+    write_post(tmp_path / "one", "same.md", "一", "2022-01-01", ["一。"])
+    write_post(tmp_path / "two", "same.md", "二", "2022-01-01", ["二。"])
+    rep = run([tmp_path / "one", tmp_path / "two"], store, hash_embedder)
+    assert len(rep.errors) == 1 and "duplicate doc id 'same'" in rep.errors[0]
+    assert store.article("same").title == "一"
+
+
+def test_embedder_change_is_refused(store, hash_embedder):
+    run([SEED], store, hash_embedder)
+
+    class Other:
+        name = "another-embedder"
+
+        def embed(self, texts, kind="passage"):
+            return [[1.0] + [0.0] * 15 for _ in texts]
+
+    edited = ROOT / "seeds"
+    with pytest.raises(EmbedderMismatch, match="test-hash-embedder"):
+        store.claim_embedder(Other.name, 16)
+    assert store.embedder_name() == "test-hash-embedder"
+    assert run([edited], store, Other()).added == 0  # unchanged chunks need no vectors: nothing mixed

