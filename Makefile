@@ -16,10 +16,11 @@ setup: $(BIN)/python
 setup-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 
-# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; no browser download).
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; no browser download),
+# and a CJK font so screenshots show Chinese.
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
 	  else echo "install Debian's chromium (sudo apt-get install chromium) for the browser tests"; fi; fi
 
 demo: setup

@@ -44,17 +44,7 @@ def _service():
 
 
 def _filters(doc: tuple[str, ...], since: str | None, until: str | None, category: tuple[str, ...] = ()) -> Filters:
-    import datetime as dt
-
-    from .errors import UserError
-
-    for name, value in (("--since", since), ("--until", until)):
-        if value:
-            try:
-                dt.date.fromisoformat(value)
-            except ValueError:
-                raise UserError(f"{name} {value!r} is not a date (YYYY-MM-DD)") from None
-    return Filters(doc_ids=tuple(doc), since=since, until=until, categories=tuple(category))
+    return Filters.build(doc, since, until, category)
 
 
 filter_options = [
@@ -342,6 +332,31 @@ def summarize(doc_id, lang, extractive, as_json) -> None:
         click.echo(ans.to_json())
     else:
         print_answer(ans, "".join(streamed) if on_token else None)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; other than loopback needs RAG_AUTH or --no-auth.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-auth", is_flag=True, help="Serve a non-loopback address without a password (not recommended).")
+@handle_errors
+def serve(host: str, port: int, no_auth: bool) -> None:
+    """Start the chat page (Gradio)."""
+    from .errors import ConfigError
+    from .web import is_loopback, serve as run_serve
+
+    svc = _service()
+    auth = None
+    if svc.settings.auth is not None:
+        user, sep, password = svc.settings.auth.get_secret_value().partition(":")
+        if not (sep and user and password):
+            raise ConfigError("RAG_AUTH must be user:password")
+        auth = (user, password)
+    if not is_loopback(host) and auth is None:
+        if not no_auth:
+            raise ConfigError(f"binding {host} exposes the page beyond this machine: set RAG_AUTH=user:password, or pass --no-auth")
+        click.echo(f"warning: serving {host}:{port} WITHOUT authentication; anyone who can reach it can use it", err=True)
+    click.echo(f"rag page on http://{host}:{port}  (mode: {'LLM ' + svc.settings.llm_model if svc.settings.llm_configured else 'extractive, offline'})", err=True)
+    run_serve(svc, host=host, port=port, auth=auth)
 
 
 @main.command()

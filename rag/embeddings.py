@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
@@ -27,6 +28,8 @@ class LocalE5Embedder:
 
     def __init__(self) -> None:
         self._model = None
+        # The C engine keeps per-model scratch buffers: one call at a time (the web page is threaded).
+        self._lock = threading.Lock()
 
     def _get(self):
         if self._model is None:
@@ -36,12 +39,13 @@ class LocalE5Embedder:
         return self._model
 
     def embed(self, texts: Sequence[str], kind: Kind = "passage") -> list[list[float]]:
-        model = self._get()
         out: list[list[float]] = []
-        for i in range(0, len(texts), BATCH):
-            batch = list(texts[i : i + BATCH])
-            vecs = model.query(batch) if kind == "query" else model.passage(batch)
-            out.extend(v.tolist() for v in vecs)
+        with self._lock:
+            model = self._get()
+            for i in range(0, len(texts), BATCH):
+                batch = list(texts[i : i + BATCH])
+                vecs = model.query(batch) if kind == "query" else model.passage(batch)
+                out.extend(v.tolist() for v in vecs)
         return out
 
 

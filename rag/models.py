@@ -93,6 +93,22 @@ class Filters:
     def active(self) -> bool:
         return bool(self.doc_ids or self.since or self.until or self.categories)
 
+    @classmethod
+    def build(cls, doc_ids=(), since: str | None = None, until: str | None = None, categories=()) -> Filters:
+        """Filters from user input; a date that is not YYYY-MM-DD is a UserError naming the field."""
+        import datetime as dt
+
+        from .errors import UserError
+
+        since, until = (since or "").strip() or None, (until or "").strip() or None
+        for name, value in (("since", since), ("until", until)):
+            if value:
+                try:
+                    dt.date.fromisoformat(value)
+                except ValueError:
+                    raise UserError(f"--{name} {value!r} is not a date (YYYY-MM-DD)") from None
+        return cls(doc_ids=tuple(d for d in doc_ids if d), since=since, until=until, categories=tuple(categories))
+
 
 @dataclass
 class IngestReport:
