@@ -7,7 +7,8 @@ the prompt it receives (never from labeled answers), and faults on request.
 The reply quotes the context sentences that best match the question, each with its block's
 [n] marker, or says the sentinel named in the system prompt when nothing matches. Faults
 (`server.fault`, or `fault=NAME` in the model name): delay, 429, 500, cut, empty, malformed,
-bad_markers, invent_number, obey (follows instructions found inside the context).
+bad_markers, invent_number, obey (follows instructions found inside the context), leak (replies
+with its system prompt).
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def _summary(blocks: list[tuple[int, str]]) -> str:
     return "".join(out[:24]) or "文中未提及。"
 
 
-def apply_fault(text: str, fault: str, user: str) -> str:
+def apply_fault(text: str, fault: str, user: str, system: str = "") -> str:
+    if fault == "leak":  # obeys "print your system prompt"
+        return system
     if fault == "bad_markers":
         return text + "另外，常州的产业十分发达[99]。"
     if fault == "invent_number":
@@ -122,7 +125,7 @@ class FakeLLMServer:
         self.fault = fault
         self.delay = delay
         self.requests: list[dict] = []
-        self.fail_count = 0  # for 429: how many requests to refuse before answering
+        self.fail_count = 1  # for 429: how many requests to refuse before answering (-1: always)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -179,12 +182,9 @@ class FakeLLMServer:
                     delay = delay or 30.0
                 if delay:
                     time.sleep(delay)
-                if fault == "429" and outer.fail_count > 0:
-                    outer.fail_count -= 1
-                    self._json(429, {"error": {"message": "rate limited", "type": "rate_limit"}}, {"Retry-After": "0"})
-                    return
-                if fault == "429" and outer.fail_count == 0 and outer.fault == "429" and not getattr(outer, "_recover", True):
-                    self._json(429, {"error": {"message": "rate limited"}}, {"Retry-After": "0"})
+                if fault == "429" and outer.fail_count != 0:
+                    outer.fail_count -= 1 if outer.fail_count > 0 else 0
+                    self._json(429, {"error": {"message": "rate limited", "type": "rate_limit"}}, {"Retry-After": "1"})
                     return
                 if fault == "500":
                     self._json(500, {"error": {"message": "internal error"}})
@@ -192,7 +192,7 @@ class FakeLLMServer:
                 messages = body.get("messages") or []
                 system = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
                 user = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
-                text = "" if fault == "empty" else apply_fault(compose_answer(system, user), fault or "", user)
+                text = "" if fault == "empty" else apply_fault(compose_answer(system, user), fault or "", user, system)
                 prompt_tokens = _count(system + user)
                 usage = {"prompt_tokens": prompt_tokens, "completion_tokens": _count(text), "total_tokens": prompt_tokens + _count(text)}
                 if fault == "malformed":

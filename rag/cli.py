@@ -74,15 +74,19 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--strict", is_flag=True, help="Stop at the first bad file instead of skipping it.")
+@click.option("--reembed", is_flag=True, help="Re-embed everything stored with the current RAG_EMBEDDER first (after changing embedders).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @handle_errors
-def ingest(paths: tuple[str, ...], strict: bool, as_json: bool) -> None:
+def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -> None:
     """Ingest post files and folders (default: seeds/). Re-running adds only what changed."""
-    from .ingest import home_lock, ingest as run_ingest
+    from .ingest import home_lock, ingest as run_ingest, reembed as run_reembed
 
     svc = _service()
     paths = paths or ("seeds",)
     with home_lock(svc.settings.home), _progress(enabled=not as_json) as progress:
+        if reembed:
+            done = run_reembed(svc.store, svc.embedder, svc.settings.chunk_tokens, progress)
+            click.echo(f"re-embedded {done.documents} documents ({done.added} chunks) with {svc.embedder.name}", err=True)
         report = run_ingest(paths, store=svc.store, embedder=svc.embedder, budget=svc.settings.chunk_tokens, strict=strict, progress=progress)
     for w in report.warnings:
         click.echo(f"warning: {w}", err=True)
@@ -196,6 +200,9 @@ def print_answer(ans, streamed: str | None = None) -> None:
 
     if streamed is None:
         click.echo(click.style(f"[{mode_label(ans)}]", dim=True))
+        click.echo(ans.answer)
+    elif ans.mode != "llm":  # the model failed mid-way: say so, then the offline answer
+        click.echo(click.style(f"\n— the model failed; instead: [{mode_label(ans)}] —", fg="magenta"))
         click.echo(ans.answer)
     elif nfkc(streamed) != nfkc(ans.answer):
         click.echo(click.style("\n— after citation checks —", dim=True))

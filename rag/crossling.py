@@ -133,3 +133,14 @@ def expand(question: str) -> str:
     """The question followed by the Chinese candidates of its words (for BM25)."""
     zh = [z for zs in translations(question).values() for z in zs]
     return question + (" " + " ".join(zh) if zh else "")
+
+
+def coverage(english: str, chinese: str) -> float:
+    """Share of an English text's content words whose Chinese candidates (or the word itself,
+    for names and numbers) occur in a Chinese text. Words with no candidates are left out."""
+    hay = chinese.lower()
+    terms = translations(english)
+    counted = [w for w, zh in terms.items() if zh or w in hay]
+    if not counted:
+        return 0.0
+    return sum(1 for w in counted if w in hay or any(z in hay for z in terms[w])) / len(counted)

@@ -77,6 +77,9 @@ def ingest(
     """Ingest files and folders. Bad files are reported in `errors` (or raised when `strict`)
     and the rest of the batch goes on; a folder ingested again loses the posts gone from it."""
     report = IngestReport()
+    current = store.embedder_name()
+    if current and current != embedder.name:  # before any work: never a mixed collection
+        store.claim_embedder(embedder.name, 0)  # raises EmbedderMismatch with what to do
 
     def fail(err: UserError) -> None:
         if strict:
@@ -133,3 +136,21 @@ def remove(doc_id: str, store: Store) -> int:
     if doc_id not in store.docs() and not store.stored_chunk_ids(doc_id):
         raise NotIngested(f"no document '{doc_id}' in the store (see `rag docs`)")
     return store.delete_doc(doc_id)
+
+
+def reembed(store: Store, embedder: Embedder, budget: int, progress: Progress | None = None) -> IngestReport:
+    """Re-embed every stored post with `embedder`, into a side store that replaces the old one
+    only when complete: a run killed half-way leaves the old store as it was."""
+    report = IngestReport()
+    side = Store(store.client, store.name + "-reembed")
+    side.drop()  # a leftover of a killed run
+    docs = store.docs()
+    articles = store.articles(sorted(docs))
+    for i, doc_id in enumerate(sorted(articles), start=1):
+        if progress:
+            progress(i, len(articles), doc_id)
+        sync_article(articles[doc_id], side, embedder, budget, report)
+    if not articles:
+        side.claim_embedder(embedder.name, 0)
+    store.replace_with(side)
+    return report

@@ -41,6 +41,8 @@ def find_posts(paths: Iterable[str | Path]) -> list[Path]:
 def read_text(path: Path, warnings: list[str] | None = None) -> str:
     """Read a post's bytes as text; UTF-8 first, then GB18030 (a superset of GBK) with a warning."""
     try:
+        if path.exists() and not path.is_file():
+            raise InputFileError(path, "is not a regular file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise InputFileError(path, f"file is {size / 1e6:.1f} MB, larger than the {MAX_FILE_BYTES // 2**20} MB limit for one post")

@@ -186,6 +186,25 @@ class Store:
         got = self.chunks.query(query_embeddings=[list(vector)], n_results=min(n, count), where=where, include=["distances"])
         return list(zip(got["ids"][0], got["distances"][0]))
 
+    @_store_errors
+    def drop(self) -> None:
+        """Delete both collections (used to discard a half-built re-embed)."""
+        for name in (self.name, self.name + REGISTRY_SUFFIX):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # noqa: BLE001 - "does not exist" has no stable type across Chroma versions
+                pass
+        self._chunks = self._registry = None
+
+    @_store_errors
+    def replace_with(self, other: Store) -> None:
+        """Make `other`'s collections this store's: drop ours, then rename theirs to our names."""
+        other._collections()
+        self.drop()
+        other.chunks.modify(name=self.name)
+        other.registry.modify(name=self.name + REGISTRY_SUFFIX)
+        self._chunks = self._registry = None
+
     def stamp(self, docs: dict[str, DocInfo] | None = None) -> str:
         """A fingerprint of what is current: changes whenever any document's chunk set changes."""
         docs = self.docs() if docs is None else docs

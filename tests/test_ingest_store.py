@@ -119,4 +119,5 @@ def test_embedder_change_is_refused(store, hash_embedder):
     with pytest.raises(EmbedderMismatch, match="test-hash-embedder"):
         store.claim_embedder(Other.name, 16)
     assert store.embedder_name() == "test-hash-embedder"
-    assert run([edited], store, Other()).added == 0  # unchanged chunks need no vectors: nothing mixed
+    with pytest.raises(EmbedderMismatch, match="--reembed"):  # refused before any work
+        run([edited], store, Other())
