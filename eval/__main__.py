@@ -90,6 +90,8 @@ def run_mode(mode: str, args, svc) -> dict:
                 "answer": ans["answer"], "mode": ans["mode"], "warnings": ans["warnings"],
                 "cited": sorted(p for _, p in cited_paras), "gold": it.paragraphs, "latency_s": round(elapsed, 3), **cites,
             })
+        if args.judge and mode == "llm":
+            judge(rows, items, llm)
         summary = summarize(retriever=retriever, settings=svc.settings, llm=llm).model_dump()
         sfacts = json.loads(SUMMARY_FACTS.read_text(encoding="utf-8"))["facts"]
         summary_row = {"answer": summary["answer"], "coverage": fact_recall(sfacts, summary["answer"]), "missing": [f[0] for f in sfacts if not fact_recall([f], summary["answer"])], **citation_checks(summary)}
@@ -97,6 +99,26 @@ def run_mode(mode: str, args, svc) -> dict:
         if server:
             server.stop()
     return {"mode": mode, "metrics": metrics(rrows, rows, summary_row), "rows": rows, "retrieval_rows": rrows, "summary": summary_row}
+
+
+JUDGE_PROMPT = (
+    "You grade answers about a news article. Question: {question}\nReference facts (any variant counts): {facts}\n"
+    "Expected: {expected}\nAnswer to grade: {answer}\n\nReply with one word: CORRECT if the answer states the reference "
+    "facts (or, when the expected result is not_found, says the article does not contain it), else WRONG."
+)
+
+
+def judge(rows: list[dict], items, llm) -> None:
+    """Optional LLM-as-judge (real-model mode only, never in CI): adds `judge_correct` to rows."""
+    by_id = {it.id: it for it in items}
+    for r in rows:
+        it = by_id[r["id"]]
+        prompt = JUDGE_PROMPT.format(question=it.question, facts=" | ".join("/".join(f) for f in it.facts) or "(none)", expected=it.status, answer=r["answer"])
+        try:
+            verdict = llm.complete("You are a strict grader.", prompt, max_tokens=5).text.strip().upper()
+        except Exception as exc:  # noqa: BLE001 - a judge failure leaves the row ungraded
+            verdict = f"ERROR {type(exc).__name__}"
+        r["judge_correct"] = verdict.startswith("CORRECT")
 
 
 def metrics(rrows: list[dict], rows: list[dict], summary: dict) -> dict[str, float]:
@@ -115,6 +137,8 @@ def metrics(rrows: list[dict], rows: list[dict], summary: dict) -> dict[str, flo
     m["ungrounded_numbers_per_answer"] = round(tot("ungrounded_numbers") / len(rows), 3) if rows else 0.0
     m["summary_coverage"] = round(summary["coverage"], 3)
     m["median_latency_s"] = round(statistics.median(r["latency_s"] for r in rows), 3) if rows else 0.0
+    if rows and "judge_correct" in rows[0]:
+        m["judge_accuracy"] = round(sum(r["judge_correct"] for r in rows) / len(rows), 3)
     return m
 
 
@@ -157,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=EVAL_DIR / "out")
     ap.add_argument("--home", type=Path, help="RAG_HOME to use (default: a fresh temporary one, seeded with seeds/)")
     ap.add_argument("--update-baseline", action="store_true", help="store this run's metrics as the baseline")
+    ap.add_argument("--judge", action="store_true", help="with --mode llm: also ask the model to grade each answer (LLM-as-judge)")
     args = ap.parse_args(argv)
 
     from rag.config import load_settings

@@ -153,3 +153,27 @@ def test_summary_and_article_tabs(browser, page_url):
     text = page.locator("#rag-summary").inner_text()
     assert "主攻点" in text and "2.5万亿元" in text and "extractive, offline" in text
     page.close()
+
+
+def test_llm_mode_streams_and_is_labeled_with_the_model(browser, seeded_home, fake_llm, tmp_path):
+    import shutil
+
+    from rag.config import load_settings
+    from rag.service import Service
+    from rag.web import serve
+
+    home = tmp_path / "home"
+    shutil.copytree(seeded_home, home)
+    svc = Service.from_settings(load_settings(RAG_HOME=home, OPENAI_BASE_URL=fake_llm.base_url, RAG_LLM_MODEL="fake-model"))
+    demo, url = serve(svc, host="127.0.0.1", port=_free_port(), block=False)
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        ask(page, "到2025年上市企业超过多少家？")
+        page.locator("#rag-chat mark.rag-quote").first.wait_for(timeout=60_000)
+        chat = page.locator("#rag-chat").inner_text()
+        assert "LLM · fake-model" in chat and "150家[1]" in chat
+        assert fake_llm.requests[-1]["body"]["stream"] is True
+        page.close()
+    finally:
+        demo.close()
