@@ -30,7 +30,7 @@ class Item:
 
 def load_items(path: Path = QUESTIONS) -> list[Item]:
     items = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         row = json.loads(line)

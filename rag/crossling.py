@@ -10,12 +10,12 @@ from __future__ import annotations
 import gzip
 import math
 import os
-import pickle
 import re
 import threading
 from collections import defaultdict
 from pathlib import Path
 
+from . import cache
 from .text import STOPWORDS
 
 CACHE_VERSION = 2
@@ -98,21 +98,11 @@ def index(cache_dir: Path | None = None) -> dict[str, list[str]]:
             return _index
         cache_dir = cache_dir or Path(os.environ.get("RAG_HOME", ".rag")) / "cache"
         path = cache_dir / f"en-zh-v{CACHE_VERSION}.pkl"
-        try:
-            with path.open("rb") as fh:
-                _index = pickle.load(fh)
-                return _index
-        except (OSError, EOFError, pickle.UnpicklingError):
-            pass
-        _index = _build()
-        try:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            with tmp.open("wb") as fh:
-                pickle.dump(_index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        loaded = cache.load(path)
+        if not isinstance(loaded, dict):
+            loaded = _build()
+            cache.save(path, loaded)
+        _index = loaded
         return _index
 
 

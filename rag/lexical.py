@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import os
-import pickle
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import cache
 from .text import STOPWORDS, words
 
 # Okapi BM25 constants: the usual k1=1.2, b=0.75 (Robertson & Zaragoza).
@@ -63,22 +62,10 @@ class BM25Index:
 
 
 def load_or_build(cache_dir: Path, stamp: str, build) -> BM25Index:
-    """The cached index for `stamp`, or `build()` saved for next time (atomic write)."""
+    """The cached index for `stamp`, or `build()` saved for next time (older stamps removed)."""
     path = cache_dir / f"bm25-v{CACHE_VERSION}-{stamp}.pkl"
-    try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError):
-        pass
-    index = build()
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        for old in cache_dir.glob(f"bm25-v{CACHE_VERSION}-*.pkl"):
-            old.unlink(missing_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with tmp.open("wb") as fh:
-            pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # read-only home: the index lives in memory for this process only
+    index = cache.load(path)
+    if not isinstance(index, BM25Index):
+        index = build()
+        cache.save(path, index, replace_glob=f"bm25-v{CACHE_VERSION}-*.pkl")
     return index

@@ -23,7 +23,7 @@ def main() -> None:
     items = load_items()
     for name, dense, lexical in (("dense", True, False), ("bm25", False, True), ("fused", True, True)):
         r = Retriever(svc.store, svc.embedder, dense=dense, lexical=lexical)
-        rows = retrieval_rows(items, lambda q, k: [(h.chunk.doc_id, h.chunk.paragraph) for h in r.search(q, k)])
+        rows = retrieval_rows(items, lambda q, k, r=r: [(h.chunk.doc_id, h.chunk.paragraph) for h in r.search(q, k)])
         m = retrieval_metrics(rows)
         print(f"{name:6s} " + "  ".join(f"{k} {v:.3f}" for k, v in m.items()) + f"  (n={len(rows)})")
         if "-v" in sys.argv:

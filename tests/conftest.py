@@ -5,6 +5,11 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -98,3 +103,30 @@ def write_post(folder: Path, name: str, title: str, date: str, paragraphs: list[
     path = folder / name
     path.write_text(f"---\nlayout: post\ntitle: \"{title}\"\ndate: {date} 10:00:00 +0800\ncategories: {categories}\ntags: 测试\n---\n{body}\n{extra_tail}", encoding="utf-8")
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_chroma(data: Path, port: int, timeout: float = 60) -> subprocess.Popen:
+    """A real `chroma run` on 127.0.0.1:port, returned once its heartbeat answers."""
+    local = Path(sys.executable).parent / "chroma"
+    exe = str(local) if local.exists() else shutil.which("chroma")
+    if not exe:
+        pytest.fail("the `chroma` command (from the chromadb package) is not installed")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen([exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail("chroma run exited early")
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail(f"chroma run did not start within {timeout} s")

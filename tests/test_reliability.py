@@ -18,16 +18,10 @@ from click.testing import CliRunner
 
 from rag.cli import main
 
-from .conftest import ROOT, SEED, SEED_ID, write_post
+from .conftest import ROOT, SEED_ID, free_port, start_chroma, write_post
 
 SECRET = "sk-test-DO-NOT-PRINT-0123456789"
 RAG = str(Path(sys.executable).parent / "rag")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def store_state(home: Path) -> tuple:
@@ -128,7 +122,7 @@ FAULTS = [
 
 @pytest.mark.parametrize(("fault", "mode", "warning", "bound"), FAULTS)
 def test_faulty_endpoint_ends_bounded_verified_and_keyless(seeded_home, fake_llm, fault, mode, warning, bound):
-    base = f"http://127.0.0.1:{_free_port()}/v1" if fault == "refused" else fake_llm.base_url
+    base = f"http://127.0.0.1:{free_port()}/v1" if fault == "refused" else fake_llm.base_url
     fake_llm.fault = None if fault == "refused" else fault
     fake_llm.delay = 5.0 if fault == "delay" else 0.0
     env = {"RAG_HOME": str(seeded_home), "OPENAI_BASE_URL": base, "OPENAI_API_KEY": SECRET, "RAG_LLM_MODEL": "fake-model", "RAG_LLM_TIMEOUT": "1.5", "RAG_LLM_RETRIES": "1"}
@@ -182,18 +176,10 @@ def test_unusable_rag_home_is_one_line(tmp_path):
 
 
 def test_chroma_server_going_away_mid_session(tmp_path):
-    from .test_server_mode import _chroma_bin
-
-    port = _free_port()
-    proc = subprocess.Popen([_chroma_bin(), "run", "--path", str(tmp_path / "srv"), "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    proc = start_chroma(tmp_path / "srv", port)
     try:
         env = {"RAG_HOME": str(tmp_path / "home"), "RAG_CHROMA_URL": f"http://127.0.0.1:{port}"}
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
         assert run_cli(["ingest", str(ROOT / "seeds")], env)[0].returncode == 0
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
@@ -276,7 +262,7 @@ def served(copied_home):
     procs = []
 
     def start(*args, env_extra=None, host="127.0.0.1"):
-        port = _free_port()
+        port = free_port()
         proc = subprocess.Popen([RAG, "serve", "--host", host, "--port", str(port), *args], env={**os.environ, **(env_extra or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         procs.append(proc)
         deadline = time.monotonic() + 90

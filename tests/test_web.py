@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SEED_ID, write_post
+from .conftest import ROOT, SEED_ID, free_port, write_post
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 EVIL_ID = "evil_post"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +38,7 @@ def page_url(seeded_home, tmp_path_factory):
     svc = Service.from_settings(settings)
     rep = ingest([posts], store=svc.store, embedder=svc.embedder, budget=settings.chunk_tokens)
     assert rep.documents == 1
-    demo, url = serve(svc, host="127.0.0.1", port=_free_port(), block=False)
+    demo, url = serve(svc, host="127.0.0.1", port=free_port(), block=False)
     yield url
     demo.close()
     if old_home is None:
@@ -165,7 +158,7 @@ def test_llm_mode_streams_and_is_labeled_with_the_model(browser, seeded_home, fa
     home = tmp_path / "home"
     shutil.copytree(seeded_home, home)
     svc = Service.from_settings(load_settings(RAG_HOME=home, OPENAI_BASE_URL=fake_llm.base_url, RAG_LLM_MODEL="fake-model"))
-    demo, url = serve(svc, host="127.0.0.1", port=_free_port(), block=False)
+    demo, url = serve(svc, host="127.0.0.1", port=free_port(), block=False)
     try:
         page = browser.new_page()
         page.goto(url)
