@@ -124,13 +124,20 @@ def answer(
             hits = packed
         except LLMError as exc:
             warnings.append(f"llm_failed: {exc}; answered extractively instead")
-    if raw is None:
+    checked = None
+    if raw is not None:
+        checked = verify(raw, hits, q, cross)
+        if checked.status == "not_found" and any(w.startswith("no_verified_citations") for w in checked.warnings):
+            # the model said things and none could be checked: quote the article instead
+            warnings += checked.warnings + ["llm_unverifiable: no claim of the model's answer could be verified; answered extractively instead"]
+            checked = None
+    if checked is None:
         idf = retriever.snapshot().bm25.term_idf
         raw = extract_answer(q, hits, idf, cross) if hits else sentinel_for(q)
+        checked = verify(raw, hits, q, cross)
         mode = "extractive"
+        if on_token is not None:
+            on_token(checked.text)  # nothing to stream: the whole verified answer at once
     else:
         mode = "llm"
-    checked = verify(raw, hits, q, cross)
-    if mode == "extractive" and on_token is not None:
-        on_token(checked.text)  # nothing to stream: the whole verified answer at once
     return Answer(question=q, answer=checked.text, status=checked.status, mode=mode, model=model_name if mode == "llm" else None, warnings=warnings + checked.warnings, citations=checked.citations, usage=usage)

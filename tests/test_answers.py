@@ -136,7 +136,7 @@ def test_llm_not_found_path(service, fake_llm):
     assert e.answer == SENTINEL_EN
 
 
-@pytest.mark.parametrize(("fault", "warning"), [("bad_markers", "invalid_citation: [99]"), ("invent_number", "ungrounded_number")])
+@pytest.mark.parametrize(("fault", "warning"), [("bad_markers", "invalid_citation: [99]"), ("invent_number", "ungrounded_number"), ("invent_number", "llm_unverifiable")])
 def test_llm_misbehaviour_is_caught_by_verification(service, fake_llm, fault, warning):
     fake_llm.fault = fault
     a = answer("到2025年全市工业规模总量要超过多少？", retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
