@@ -36,6 +36,8 @@ NEWS_GLOSSARY: dict[str, list[str]] = {
     "high-tech": ["高新技术", "高企"], "digital": ["数字化", "数字"], "transformation": ["转型"], "innovation": ["创新"],
     "talent": ["人才"], "quality": ["质量"], "brand": ["品牌"], "green": ["绿色"], "carbon": ["碳", "双碳"],
     "logistics": ["物流"], "conference": ["大会", "会议"], "meeting": ["会议", "大会"], "policy": ["政策"],
+    "party": ["党", "市委", "党委"], "committee": ["委员会", "市委", "党委"], "city": ["市", "城市", "全市"],
+    "government": ["政府"], "plan": ["计划", "规划"], "year": ["年"], "manufacturing": ["制造业", "制造"],
 }
 _lock = threading.Lock()
 _index: dict[str, list[str]] | None = None
@@ -116,7 +118,8 @@ def english_terms(question: str) -> list[str]:
 def translations(question: str) -> dict[str, list[str]]:
     """English content word → candidate Chinese words."""
     idx = index()
-    return {w: NEWS_GLOSSARY.get(w, []) + [z for z in idx.get(w, []) if z not in NEWS_GLOSSARY.get(w, [])] for w in dict.fromkeys(english_terms(question))}
+    # a curated news sense replaces the dictionary's (party → 党委, not 聚会 or 一方)
+    return {w: NEWS_GLOSSARY[w] if w in NEWS_GLOSSARY else idx.get(w, []) for w in dict.fromkeys(english_terms(question))}
 
 
 def expand(question: str) -> str:

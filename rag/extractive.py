@@ -99,7 +99,8 @@ def score_candidates(question: str, hits: Sequence[Hit], idf: IdfFn, cross: Cros
             hay = nfkc(annotate(c.text, hits[c.hit - 1].date)).lower()
             num = den = 0.0
             for word, zh in terms.items():
-                weight = max(idf(z) for z in zh) if zh else (idf(word) if word in hay else 0.0)
+                # the commonest sense found in the corpus sets the weight (unseen words weigh most)
+                weight = min(idf(z) for z in zh) if zh else (idf(word) if word in hay else 0.0)
                 weight *= FRAME_WEIGHT if word in FRAME_WORDS else 1.0
                 den += weight
                 num += weight if (word in hay or any(z in hay for z in zh)) else 0.0
