@@ -23,10 +23,10 @@ RRF_K = 60
 # to promote a chunk that one side ranks low.
 CANDIDATES_PER_HIT = 8
 MIN_CANDIDATES = 30
-# BM25's vote counts double for Chinese questions: exact terms (names, 2025, 上市企业) pin the
-# paragraph better than e5-small's Chinese vectors (eval, 48 questions: fused R@1 0.90 → 0.94).
-# English questions share no tokens with Chinese text, so there the dense side decides alone.
-LEXICAL_WEIGHT_CJK = 2.0
+# BM25's vote counts double: exact terms (names, 2025, 上市企业) pin the paragraph better than
+# e5-small's Chinese vectors; English questions reach BM25 through their dictionary translations.
+# Eval, 48 questions: fused R@1 0.90 with equal votes, 0.94 with 2:1 (3:1 gains nothing more).
+LEXICAL_WEIGHT = 2.0
 
 
 @dataclass
@@ -131,7 +131,7 @@ class Retriever:
 
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
-        weights = (1.0, LEXICAL_WEIGHT_CJK if has_cjk(query) else 1.0)
+        weights = (1.0, LEXICAL_WEIGHT)
         for side, ranked in enumerate((dense_ranked, lexical_ranked)):
             for rank, cid in enumerate(ranked, start=1):
                 fused[cid] = fused.get(cid, 0.0) + weights[side] / (RRF_K + rank)
