@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from rag.text import NUMBER_RE, STOPWORDS, has_cjk, nfkc, number_values, split_sentences, words
+from rag.text import NUMBER_RE, STOPWORDS, has_cjk, nfkc, number_values, words
 from rag.timewords import implied_years
 from rag.verify import MARKER_RE, split_claims
 
@@ -96,7 +96,3 @@ def citation_checks(ans: dict) -> dict[str, float | int]:
         "precise_citations": precise,
         "ungrounded_numbers": ungrounded,
     }
-
-
-def sentences(text: str) -> list[str]:
-    return split_sentences(text)

@@ -75,11 +75,6 @@ class Budget:
         return kept, warnings
 
 
-def generate(system: str, user: str, llm: ChatModel, max_tokens: int, on_token: OnToken | None) -> tuple[str, str, dict[str, int]]:
-    reply = llm.complete(system, user, max_tokens=max_tokens, on_token=on_token)
-    return reply.text, reply.model, reply.usage
-
-
 def system_prompt(settings: Settings, n_blocks: int, question: str) -> str:
     markers = ", ".join(f"[{i}]" for i in range(1, n_blocks + 1)) if n_blocks else "none"
     return load_template("system", settings.prompts_dir).render(markers=markers, sentinel=sentinel_for(question))
@@ -120,7 +115,8 @@ def answer(
         if len(packed) != len(hits):  # the marker list in the system prompt must match what is shown
             system = system_prompt(settings, len(packed), q)
         try:
-            raw, model_name, usage = generate(system, template.render(context=context(packed), question=q), llm, settings.llm_max_tokens, on_token)
+            reply = llm.complete(system, template.render(context=context(packed), question=q), max_tokens=settings.llm_max_tokens, on_token=on_token)
+            raw, model_name, usage = reply.text, reply.model, reply.usage
             hits = packed
         except LLMError as exc:
             warnings.append(f"llm_failed: {exc}; answered extractively instead")

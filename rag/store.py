@@ -149,11 +149,6 @@ class Store:
         return set(self.chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
 
     @_store_errors
-    def all_chunk_doc_ids(self) -> set[str]:
-        got = self.chunks.get(include=["metadatas"])
-        return {m["doc_id"] for m in got["metadatas"] or []}
-
-    @_store_errors
     def add_chunks(self, article: Article, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
         if not chunks:
             return
