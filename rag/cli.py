@@ -212,6 +212,8 @@ def print_answer(ans, streamed: str | None = None) -> None:
     if ans.status != "answered":
         click.echo(click.style(f"status: {ans.status}" + (" — the article does not contain the answer" if ans.status == "not_found" else " — only part of the question is answered"), fg="magenta"))
     print_sources(ans)
+    if ans.usage:
+        click.echo(click.style("tokens: " + ", ".join(f"{k.replace('_tokens', '')} {v}" for k, v in ans.usage.items()), dim=True), err=True)
     for w in ans.warnings:
         click.echo(click.style(f"warning: {w}", fg="red"), err=True)
 
