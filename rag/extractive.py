@@ -31,12 +31,12 @@ QUANTITY_QUESTION = re.compile(r"多少|几[个家项]|几成|比重|比例|规�
 # Chinese: weighted share of the question's topic words found in the best sentence. Answerable
 # questions score 0.35-1.0, unanswerable ones 0.07-0.26 (their subject words are absent).
 MIN_COVERAGE = 0.33
-# English: share of the question's dictionary-translated words in the best sentence, and its e5
-# cosine. Offline, these separate English questions poorly (answerable: coverage 0.25-0.67,
-# cosine 0.75-0.81; unanswerable: 0.25-0.33, 0.76-0.79), so the bar is set to keep answerable
-# ones; the LLM mode is the one to trust for English not-found.
-MIN_CROSS_COVERAGE = 0.2
-MIN_CROSS_SIM = 0.74
+# English: idf-weighted share of the question's words whose Chinese senses (news glossary, else
+# CC-CEDICT) occur in the best sentence. Answerable questions score 0.46-1.0, unanswerable ones
+# 0.15-0.30 ("unemployment" → 失业, "patents" → 专利 are absent). The e5 cosine (answerable
+# 0.75-0.80, unanswerable 0.77-0.79) only breaks ties: as a bar it separates nothing.
+MIN_CROSS_COVERAGE = 0.4
+MIN_CROSS_SIM = 0.7
 CROSS_WEIGHT = 5.0
 # How close to the best sentence another must score to be quoted too.
 KEEP_RATIO_SINGLE = 0.9
