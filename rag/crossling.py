@@ -38,6 +38,9 @@ NEWS_GLOSSARY: dict[str, list[str]] = {
     "logistics": ["物流"], "conference": ["大会", "会议"], "meeting": ["会议", "大会"], "policy": ["政策"],
     "party": ["党", "市委", "党委"], "committee": ["委员会", "市委", "党委"], "city": ["市", "城市", "全市"],
     "government": ["政府"], "plan": ["计划", "规划"], "year": ["年"], "manufacturing": ["制造业", "制造"],
+    "cluster": ["集群"], "above": ["以上", "超过", "超"], "over": ["超过", "以上", "超"], "exceed": ["超过", "超"],
+    "billion": ["亿"], "trillion": ["万亿"], "yuan": ["元"], "cultivate": ["培育", "培养"], "foster": ["培育"],
+    "issue": ["出台", "发布", "印发"], "document": ["文件", "意见", "政策", "通报"], "report": ["报道", "记者", "报告"],
 }
 _lock = threading.Lock()
 _index: dict[str, list[str]] | None = None

@@ -118,10 +118,19 @@ def score_candidates(question: str, hits: Sequence[Hit], idf: IdfFn, cross: Cros
     return sorted(cands, key=lambda c: -c.score)  # empty when nothing qualifies
 
 
+# Chinese amounts: 三分之二, 七成, 两倍, 三个/八大 (not 一个, which is an article: 再创一个…)
+_CN_QUANTITY = re.compile(r"[一二三四五六七八九十]+分之[一二三四五六七八九十]+|[一二三四五六七八九十两几]+成|[两三四五六七八九十几]+(?:倍|个|家|项|大)|倍增|翻番|零的突破")
+
+
+def has_quantity(text: str) -> bool:
+    """An amount that can answer "how many/much": a number that is not a year, or a Chinese one."""
+    return any(not (1900 <= v <= 2100) for v in number_values(text)) or bool(_CN_QUANTITY.search(text))
+
+
 def _answer_type_neighbours(question: str, chosen: list[Candidate], ranked: list[Candidate]) -> list[Candidate]:
     """When the question wants a time or an amount and no chosen sentence has one, add the
     nearest sentence of the same paragraph that does (the date often opens the paragraph)."""
-    for wanted, has in ((TIME_QUESTION, lambda t: bool(TIME_EXPR.search(t))), (QUANTITY_QUESTION, lambda t: bool(number_values(t)))):
+    for wanted, has in ((TIME_QUESTION, lambda t: bool(TIME_EXPR.search(t))), (QUANTITY_QUESTION, has_quantity)):
         if not wanted.search(question) or any(has(c.text) for c in chosen) or not chosen:
             continue
         top = chosen[0]
@@ -152,6 +161,8 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: IdfFn, cross: CrossS
         margin = 0.1 if is_set else 0.02
         chosen = [c for c in ranked if c.coverage >= threshold and c.score >= best.score - margin][:limit]
     chosen += _answer_type_neighbours(question, chosen, ranked)
+    if QUANTITY_QUESTION.search(question) and not any(has_quantity(c.text) for c in chosen):
+        return sentinel_for(question)  # "多少" answered without any amount is no answer
     chosen.sort(key=lambda c: (hits[c.hit - 1].chunk.doc_id, c.paragraph, c.position))  # reading order
     parts = []
     for c in chosen:
