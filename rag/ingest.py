@@ -12,7 +12,7 @@ from .chunking import chunk_article, embed_text
 from .embeddings import Embedder
 from .errors import InputFileError, StoreError, UserError
 from .loader import find_posts, load_article
-from .models import Article, IngestReport
+from .models import Article, DocInfo, IngestReport
 from .store import Store
 
 Progress = Callable[[int, int, str], None]
@@ -33,7 +33,7 @@ def home_lock(home: Path, wait: bool = True) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def sync_article(article: Article, store: Store, embedder: Embedder, budget: int, report: IngestReport) -> None:
+def sync_article(article: Article, store: Store, embedder: Embedder, budget: int, report: IngestReport, previous: DocInfo | None = None) -> None:
     """Write one article: new chunks first, then the registry entry, then the stale chunks go.
 
     A run killed at any point leaves the previous version current (or the new one), and the
@@ -47,14 +47,21 @@ def sync_article(article: Article, store: Store, embedder: Embedder, budget: int
         store.claim_embedder(embedder.name, len(vectors[0]))
         store.add_chunks(article, new, vectors)
     current = {c.id for c in chunks}
-    store.put_doc(article, [c.id for c in chunks])
     stale = existing - current
+    if new or stale or not _same_record(previous, article, [c.id for c in chunks]):
+        store.put_doc(article, [c.id for c in chunks])
     store.delete_chunks(stale)
     report.documents += 1
     report.paragraphs += len(article.paragraphs)
     report.added += len(new)
     report.unchanged += len(chunks) - len(new)
     report.removed += len(stale)
+
+
+def _same_record(previous: DocInfo | None, article: Article, chunk_ids: list[str]) -> bool:
+    """The registry already says exactly this (an unchanged re-ingest writes nothing)."""
+    return previous is not None and (previous.title, previous.date, previous.categories, previous.tags, previous.source_url, previous.path, previous.n_paragraphs, previous.chunk_ids) == (
+        article.title, article.date, article.categories, article.tags, article.source_url, article.path, len(article.paragraphs), tuple(chunk_ids))
 
 
 def _under(path: str, folder: Path) -> bool:
@@ -118,7 +125,7 @@ def ingest(
             fail(InputFileError(path, f"duplicate doc id '{article.doc_id}': already ingested from {old.path}; rename one file or `rag remove {article.doc_id}`"))
             continue
         seen[article.doc_id] = str(path)
-        sync_article(article, store, embedder, budget, report)
+        sync_article(article, store, embedder, budget, report, known.get(article.doc_id))
 
     # A folder ingested again is the truth about its contents: posts gone from it are removed.
     for folder in folders:

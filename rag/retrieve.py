@@ -35,6 +35,7 @@ class _Snapshot:
     docs: dict[str, DocInfo]
     current: set[str]
     bm25: BM25Index
+    generation: str = ""
 
 
 class Retriever:
@@ -52,7 +53,11 @@ class Retriever:
 
     # ---- state ----------------------------------------------------------------------------------
     def snapshot(self) -> _Snapshot:
-        """Registry + BM25 for the store's current state; rebuilt only when the state changed."""
+        """Registry + BM25 for the store's current state; reloaded only when its generation tag
+        changed (one small read per search, however many posts are stored)."""
+        generation = self.store.generation()
+        if self._snap is not None and generation and self._snap.generation == generation:
+            return self._snap
         docs = self.store.docs()
         stamp = self.store.stamp(docs)
         with self._lock:
@@ -65,8 +70,9 @@ class Retriever:
                     return BM25Index([c.id for c in chunks], [index_tokens(lexical_text(docs[c.doc_id].title, docs[c.doc_id].date, c.text)) for c in chunks])
 
                 bm25 = load_or_build(self.cache_dir, stamp, build) if self.cache_dir else build()
-                self._snap = _Snapshot(stamp, docs, current, bm25)
+                self._snap = _Snapshot(stamp, docs, current, bm25, generation)
                 self._articles = {}
+            self._snap.generation = generation
             return self._snap
 
     def docs(self) -> dict[str, DocInfo]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -132,12 +133,24 @@ class Store:
             "chunk_ids": json.dumps(list(chunk_ids)),
         }
         self.registry.upsert(ids=[article.doc_id], embeddings=[_UNIT], documents=[json.dumps(list(article.paragraphs), ensure_ascii=False)], metadatas=[meta])
+        self._bump()
+
+    def _bump(self) -> None:
+        """A new generation tag on the registry: readers reload only when it changes."""
+        self.registry.modify(metadata={"generation": uuid.uuid4().hex})
+
+    @_store_errors
+    def generation(self) -> str:
+        """The registry's generation tag, read fresh (another process may have written)."""
+        col = self.client.get_or_create_collection(self.name + REGISTRY_SUFFIX, embedding_function=None)
+        return (col.metadata or {}).get("generation", "")
 
     @_store_errors
     def delete_doc(self, doc_id: str) -> int:
         """Remove a document and all its chunks; returns the number of chunks removed."""
         ids = self.stored_chunk_ids(doc_id)
         self.registry.delete(ids=[doc_id])  # first: retrieval stops seeing it at once
+        self._bump()
         if ids:
             self.chunks.delete(ids=sorted(ids))
         return len(ids)

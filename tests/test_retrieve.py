@@ -5,7 +5,7 @@ import pytest
 from rag.errors import NotIngested
 from rag.models import Filters
 
-from .conftest import SEED_ID
+from .conftest import SEED, SEED_ID
 
 
 def top(service, q, k=5, **f):
@@ -62,3 +62,22 @@ def test_empty_store_says_to_ingest(fresh_home):
 def test_bm25_index_is_cached_under_rag_home(service, seeded_home):
     service.retriever.search("上市企业", 3)
     assert list((seeded_home / "cache").glob("bm25-*.pkl"))
+
+
+def test_a_running_retriever_sees_what_another_writer_ingests(copied_home, tmp_path):
+    from rag.config import load_settings
+    from rag.ingest import ingest
+    from rag.service import Service
+
+    from .conftest import write_post
+
+    reader = Service.from_settings(load_settings(RAG_HOME=copied_home))
+    gen = reader.store.generation()
+    assert reader.retriever.search("上市企业", 3)
+    writer = Service.from_settings(load_settings(RAG_HOME=copied_home))
+    rep = ingest([SEED], store=writer.store, embedder=writer.embedder, budget=400)
+    assert rep.added == 0 and writer.store.generation() == gen  # an unchanged re-ingest writes nothing
+    post = write_post(tmp_path, "later.md", "后来的报道", "2023-06-01", ["常州新建一座氢能产业园。"])
+    ingest([post], store=writer.store, embedder=writer.embedder, budget=400)
+    hits = reader.retriever.search("氢能产业园", 3, Filters(doc_ids=("later",)))
+    assert hits and hits[0].chunk.doc_id == "later"
