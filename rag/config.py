@@ -13,7 +13,7 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 class Settings(BaseSettings):
     """Every knob of the pipeline. Environment variables win over `.env`."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     home: Path = Field(Path(".rag"), alias="RAG_HOME", description="Data directory: Chroma store, BM25 cache, jieba cache.")
     chroma_url: str | None = Field(None, alias="RAG_CHROMA_URL", description="Chroma server URL (http://host:port); embedded store under RAG_HOME when unset.")
