@@ -123,3 +123,20 @@ def test_bad_configuration_is_one_line(cli, service, monkeypatch):
     monkeypatch.setenv("RAG_EMBEDDER", "word2vec")
     res = cli.invoke(main, ["search", "问题"])
     assert res.exit_code == 2 and "RAG_EMBEDDER" in res.output
+
+
+def test_default_home_is_dot_rag_in_the_working_directory(cli, tmp_path, monkeypatch):
+    """Only RAG_* variables configure rag: HOME (or COLLECTION, AUTH…) must not leak in."""
+    monkeypatch.delenv("RAG_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "userhome"))
+    monkeypatch.setenv("AUTH", "leak:leak")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    from rag.config import load_settings
+
+    s = load_settings()
+    assert str(s.home) == ".rag" and s.auth is None
+    res = cli.invoke(main, ["ingest", str(ROOT / "seeds" / "000_ad50afaed758b5d7.txt")])
+    assert res.exit_code == 0, res.output
+    assert (work / ".rag" / "chroma").is_dir() and not (tmp_path / "userhome" / "chroma").exists()
