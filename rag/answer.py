@@ -36,13 +36,19 @@ def clean_question(question: str) -> str:
 
 
 def cross_scorer(retriever: Retriever) -> CrossScorer:
-    """Question/claim ↔ sentence similarity through the embedder: works across languages."""
+    """Question/claim ↔ sentence similarity through the embedder: works across languages.
+
+    Sentence vectors are kept for the scorer's life (one answer): the extractive step and
+    verification score the same paragraphs' sentences, which are embedded once."""
+    passages: dict[str, list[float]] = {}
 
     def score(claim: str, sentences: Sequence[str]) -> list[float]:
         emb = retriever.embedder
         q = emb.embed([claim], kind="query")[0]
-        ps = emb.embed(list(sentences), kind="passage")
-        return [sum(a * b for a, b in zip(q, p)) for p in ps]
+        new = [t for t in dict.fromkeys(sentences) if t not in passages]
+        if new:
+            passages.update(zip(new, emb.embed(new, kind="passage")))
+        return [sum(a * b for a, b in zip(q, passages[t])) for t in sentences]
 
     return score
 

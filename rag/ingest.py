@@ -84,9 +84,7 @@ def ingest(
     """Ingest files and folders. Bad files are reported in `errors` (or raised when `strict`)
     and the rest of the batch goes on; a folder ingested again loses the posts gone from it."""
     report = IngestReport()
-    current = store.embedder_name()
-    if current and current != embedder.name:  # before any work: never a mixed collection
-        store.claim_embedder(embedder.name, 0)  # raises EmbedderMismatch with what to do
+    store.check_embedder(embedder.name)  # before any work: never a mixed collection
 
     def fail(err: UserError) -> None:
         if strict:

@@ -33,7 +33,6 @@ LEXICAL_WEIGHT = 2.0
 class _Snapshot:
     stamp: str
     docs: dict[str, DocInfo]
-    current: set[str]
     bm25: BM25Index
     generation: str = ""
 
@@ -70,7 +69,7 @@ class Retriever:
                     return BM25Index([c.id for c in chunks], [index_tokens(lexical_text(docs[c.doc_id].title, docs[c.doc_id].date, c.text)) for c in chunks])
 
                 bm25 = load_or_build(self.cache_dir, stamp, build) if self.cache_dir else build()
-                self._snap = _Snapshot(stamp, docs, current, bm25, generation)
+                self._snap = _Snapshot(stamp, docs, bm25, generation)
                 self._articles = {}
             self._snap.generation = generation
             return self._snap
@@ -125,7 +124,7 @@ class Retriever:
 
         dense_ranked: list[str] = []
         if self.use_dense:
-            self.store.check_query_embedder(self.embedder.name)
+            self.store.check_embedder(self.embedder.name)
             vec = self.embedder.embed([query], kind="query")[0]
             where = {"doc_id": {"$in": allowed_docs}} if restricted else None
             dense_ranked = [cid for cid, _ in self.store.dense(vec, n * 2, where) if cid in allowed]

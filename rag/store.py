@@ -72,24 +72,21 @@ class Store:
     def embedder_name(self) -> str | None:
         return (self.chunks.metadata or {}).get("embedder")
 
-    @_store_errors
-    def claim_embedder(self, name: str, dim: int) -> None:
-        """Record the embedder on first write; refuse a different one afterwards."""
-        meta = dict(self.chunks.metadata or {})
-        current = meta.get("embedder")
+    def check_embedder(self, name: str) -> None:
+        """Refuse an embedder other than the one the stored vectors came from."""
+        current = self.embedder_name()
         if current and current != name:
             raise EmbedderMismatch(
                 f"the store '{self.name}' holds vectors from {current}, not {name}; "
                 f"set RAG_EMBEDDER back, or re-embed with `rag ingest --reembed`"
             )
-        if not current:
-            meta.update({"embedder": name, "dim": dim})
-            self.chunks.modify(metadata=meta)
 
-    def check_query_embedder(self, name: str) -> None:
-        current = self.embedder_name()
-        if current and current != name:
-            raise EmbedderMismatch(f"the store '{self.name}' was built with {current}, but RAG_EMBEDDER gives {name}; set it back or re-ingest with `rag ingest --reembed`")
+    @_store_errors
+    def claim_embedder(self, name: str, dim: int) -> None:
+        """Record the embedder on first write; refuse a different one afterwards."""
+        self.check_embedder(name)
+        if not self.embedder_name():
+            self.chunks.modify(metadata={**(self.chunks.metadata or {}), "embedder": name, "dim": dim})
 
     # ---- documents ----------------------------------------------------------------------------
     @_store_errors

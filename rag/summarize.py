@@ -83,8 +83,7 @@ def extractive_summary(art: Article, max_sentences: int = SUMMARY_SENTENCES) -> 
             break
         if i not in theme_paras and all(i != ci for ci, _ in chosen):
             chosen[(i, j)] = s
-    picked = sorted(chosen.items())[: max(max_sentences, len(chosen))]
-    return [(i, s) for (i, _), s in picked]
+    return [(i, s) for (i, _), s in sorted(chosen.items())]
 
 
 def _doc_ids(retriever: Retriever, doc_id: str | None) -> list[str]:

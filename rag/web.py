@@ -84,10 +84,12 @@ def answer_message(ans: Answer) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def error_message(exc: BaseException) -> str:
+def error_message(exc: BaseException, what: str = "answer") -> str:
+    """A readable message for the page; unexpected errors go to the server log with their traceback."""
     if isinstance(exc, RagError):
         return f'<span class="rag-error">⚠ {e(str(exc))}</span>'
-    return '<span class="rag-error">⚠ internal error while answering; the server log has the details</span>'
+    log.error("%s failed", what, exc_info=exc)
+    return '<span class="rag-error">⚠ internal error; the server log has the details</span>'
 
 
 def article_html(svc: Service, doc_id: str | None) -> str:
@@ -111,6 +113,9 @@ def build_app(svc: Service):
     def filters_from(doc: str, since: str, until: str) -> Filters:
         return Filters.build((doc,) if doc and doc != ALL_DOCS else (), since, until)
 
+    def chat_model(mode: str):
+        return svc.llm() if (mode == "llm" and llm_available) else None
+
     def respond(message: str, history: list, k: float, doc: str, since: str, until: str, mode: str) -> Iterator[tuple[str, list]]:
         history = list(history or [])
         message = (message or "").strip()
@@ -125,11 +130,8 @@ def build_app(svc: Service):
 
         def work() -> None:
             try:
-                llm = svc.llm() if (mode == "llm" and llm_available) else None
-                result["answer"] = answer(message, retriever=svc.retriever, settings=svc.settings, llm=llm, filters=filters_from(doc, since, until), k=int(k), on_token=pieces.put, history=[html.unescape(a) for a in asked])
-            except Exception as exc:  # noqa: BLE001 - shown as a message; logged with its traceback
-                if not isinstance(exc, RagError):
-                    log.exception("answer failed")
+                result["answer"] = answer(message, retriever=svc.retriever, settings=svc.settings, llm=chat_model(mode), filters=filters_from(doc, since, until), k=int(k), on_token=pieces.put, history=[html.unescape(a) for a in asked])
+            except Exception as exc:  # noqa: BLE001 - shown as a message; logged by error_message
                 result["error"] = exc
             finally:
                 pieces.put(None)
@@ -151,29 +153,22 @@ def build_app(svc: Service):
 
     def api_ask(question: str, k: int = 6, doc: str = "", mode: str = "extractive") -> dict:
         """The JSON contract, for gradio_client: the same answer and citations as the chat."""
-        llm = svc.llm() if (mode == "llm" and llm_available) else None
         try:
-            return answer(question, retriever=svc.retriever, settings=svc.settings, llm=llm, filters=filters_from(doc or ALL_DOCS, "", ""), k=int(k)).model_dump(exclude={"usage"})
+            return answer(question, retriever=svc.retriever, settings=svc.settings, llm=chat_model(mode), filters=filters_from(doc or ALL_DOCS, "", ""), k=int(k)).model_dump(exclude={"usage"})
         except RagError as exc:
             return {"question": question, "error": str(exc)}
 
     def do_summary(doc: str, mode: str) -> str:
-        llm = svc.llm() if (mode == "llm" and llm_available) else None
         try:
-            ans = summarize(retriever=svc.retriever, settings=svc.settings, llm=llm, doc_id=None if doc == ALL_DOCS else doc)
-            return answer_message(ans)
+            return answer_message(summarize(retriever=svc.retriever, settings=svc.settings, llm=chat_model(mode), doc_id=None if doc == ALL_DOCS else doc))
         except Exception as exc:  # noqa: BLE001 - readable message on the page
-            if not isinstance(exc, RagError):
-                log.exception("summary failed")
-            return error_message(exc)
+            return error_message(exc, "summary")
 
     def show_article(doc: str) -> str:
         try:
             return article_html(svc, None if doc == ALL_DOCS else doc)
-        except Exception as exc:  # noqa: BLE001
-            if not isinstance(exc, RagError):
-                log.exception("article failed")
-            return error_message(exc)
+        except Exception as exc:  # noqa: BLE001 - readable message on the page
+            return error_message(exc, "article")
 
     with gr.Blocks(title="rag — cited answers") as demo:
         gr.Markdown("## rag — cited answers over Chinese news\nEvery claim carries a [n] citation; its source paragraph is shown under the answer with the quoted span highlighted.")
