@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .chunking import chunk_article, embed_text
 from .embeddings import Embedder
-from .errors import InputFileError, StoreError, UserError
+from .errors import InputFileError, UserError
+from .locks import file_lock
 from .loader import find_posts, load_article
 from .models import Article, DocInfo, IngestReport
 from .store import Store
@@ -18,19 +16,9 @@ from .store import Store
 Progress = Callable[[int, int, str], None]
 
 
-@contextlib.contextmanager
-def home_lock(home: Path, wait: bool = True) -> Iterator[None]:
+def home_lock(home: Path):
     """One writer at a time per RAG_HOME: a second `rag ingest` waits for the first."""
-    try:
-        home.mkdir(parents=True, exist_ok=True)
-        fd = os.open(home / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise StoreError(f"cannot write under {home}: {exc.strerror}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
+    return file_lock(home / "write.lock")
 
 
 def sync_article(article: Article, store: Store, embedder: Embedder, budget: int, report: IngestReport, previous: DocInfo | None = None) -> None:

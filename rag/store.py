@@ -10,6 +10,7 @@ from typing import Any
 
 from .config import Settings
 from .errors import EmbedderMismatch, StoreError
+from .locks import file_lock
 from .models import Article, Chunk, DocInfo
 
 REGISTRY_SUFFIX = "-docs"
@@ -49,7 +50,14 @@ class Store:
     @classmethod
     def open(cls, settings: Settings) -> Store:
         """The embedded store under RAG_HOME, or a Chroma server when RAG_CHROMA_URL is set."""
-        return cls(open_client(settings), settings.collection)
+        if settings.chroma_url:
+            return cls(open_client(settings), settings.collection)
+        # Chroma creates its sqlite tables and our collections on first open; two processes doing
+        # that at once collide ("table collections already exists"). Serialize the opening only.
+        with file_lock(settings.home / "open.lock", required=False):
+            store = cls(open_client(settings), settings.collection)
+            store._collections()
+        return store
 
     @_store_errors
     def _collections(self):

@@ -1,0 +1,33 @@
+"""Advisory file locks (flock) that serialize processes sharing one RAG_HOME."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import StoreError
+
+
+@contextlib.contextmanager
+def file_lock(path: Path, *, required: bool = True) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) for the block.
+
+    `required=False` is for readers: when the file cannot be created (a read-only home), no
+    process can be writing there either, so the block runs unlocked instead of failing.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        if not required:
+            yield
+            return
+        raise StoreError(f"cannot write under {path.parent}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
