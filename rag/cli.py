@@ -43,6 +43,10 @@ def _service():
     return Service.from_settings()
 
 
+def _say_waiting() -> None:
+    click.echo("waiting for another rag ingest/remove on this RAG_HOME to finish…", err=True)
+
+
 def _filters(doc: tuple[str, ...], since: str | None, until: str | None, category: tuple[str, ...] = ()) -> Filters:
     return Filters.build(doc, since, until, category)
 
@@ -83,7 +87,7 @@ def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -
 
     svc = _service()
     paths = paths or ("seeds",)
-    with home_lock(svc.settings.home), _progress(enabled=not as_json) as progress:
+    with home_lock(svc.settings.home, _say_waiting), _progress(enabled=not as_json) as progress:
         if reembed:
             done = run_reembed(svc.store, svc.embedder, svc.settings.chunk_tokens, progress)
             click.echo(f"re-embedded {done.documents} documents ({done.added} chunks) with {svc.embedder.name}", err=True)
@@ -166,7 +170,7 @@ def remove(doc_id: str) -> None:
     from .ingest import home_lock, remove as run_remove
 
     svc = _service()
-    with home_lock(svc.settings.home):
+    with home_lock(svc.settings.home, _say_waiting):
         n = run_remove(doc_id, svc.store)
     click.echo(f"removed {doc_id} ({n} chunks)")
 

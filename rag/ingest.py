@@ -16,9 +16,9 @@ from .store import Store
 Progress = Callable[[int, int, str], None]
 
 
-def home_lock(home: Path):
+def home_lock(home: Path, on_wait: Callable[[], None] | None = None):
     """One writer at a time per RAG_HOME: a second `rag ingest` waits for the first."""
-    return file_lock(home / "write.lock")
+    return file_lock(home / "write.lock", on_wait=on_wait)
 
 
 def sync_article(article: Article, store: Store, embedder: Embedder, budget: int, report: IngestReport, previous: DocInfo | None = None) -> None:

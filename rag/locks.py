@@ -5,18 +5,19 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import StoreError
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, *, required: bool = True) -> Iterator[None]:
+def file_lock(path: Path, *, required: bool = True, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold an exclusive lock on `path` (created if missing) for the block.
 
     `required=False` is for readers: when the file cannot be created (a read-only home), no
     process can be writing there either, so the block runs unlocked instead of failing.
+    `on_wait` is called once when another process holds the lock, before waiting for it.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -27,7 +28,12 @@ def file_lock(path: Path, *, required: bool = True) -> Iterator[None]:
             return
         raise StoreError(f"cannot write under {path.parent}: {exc.strerror}") from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # closing releases the lock

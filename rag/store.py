@@ -258,4 +258,6 @@ def open_client(settings: Settings):
         raise StoreError(f"cannot open the store under {settings.home}: permission denied ({exc.filename})") from None
     except Exception as exc:  # noqa: BLE001 - connection refused, bad path, locked sqlite…
         where = settings.chroma_url or str(settings.home / "chroma")
+        if "readonly database" in str(exc):  # Chroma writes even to open a store for reading
+            raise StoreError(f"the store at {where} is read-only: make it writable or point RAG_HOME at a writable copy") from None
         raise StoreError(f"cannot open the vector store at {where}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from None

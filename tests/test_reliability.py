@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -169,6 +170,58 @@ def test_unusable_rag_home_is_one_line(tmp_path):
     not_a_dir.write_text("x", encoding="utf-8")
     p, _ = run_cli(["search", "上市企业"], {"RAG_HOME": str(not_a_dir / "home")})
     assert p.returncode == 1 and p.stderr.startswith("error: ") and "Traceback" not in p.stderr
+
+
+def _stderr_line_with(proc: subprocess.Popen, text: str, timeout: float) -> str:
+    """Read the process's stderr until a line contains `text` (or fail after `timeout` s)."""
+    import select
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([proc.stderr], [], [], 0.5)[0]:
+            line = proc.stderr.readline()
+            if text in line:
+                return line
+            assert line, "process ended without the message"
+    raise AssertionError(f"no {text!r} within {timeout} s")
+
+
+def test_locked_rag_home_waits_with_a_message_then_ingests(copied_home, tmp_path):
+    import fcntl
+
+    write_post(tmp_path / "posts", "new.md", "新文章", "2022-03-01", ["常州新增一项产业举措。"])
+    before = store_state(copied_home)
+    fd = os.open(copied_home / "write.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # held as another `rag ingest` would hold it
+    proc = subprocess.Popen([RAG, "ingest", str(tmp_path / "posts")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _stderr_line_with(proc, "waiting for another rag ingest", 60)
+        time.sleep(1.0)
+        assert proc.poll() is None and store_state(copied_home) == before
+    finally:
+        os.close(fd)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and "1 added" in out
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root to run rag as an unprivileged user")
+def test_read_only_rag_home_is_one_line_and_untouched(copied_home, tmp_path):
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="rag-ro-")) / "home"  # pytest's tmp dirs are private to root
+    try:
+        shutil.copytree(copied_home, home)
+        before = store_state(home)
+        subprocess.run(["chmod", "-R", "a+rX,a-w", str(home.parent)], check=True)
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", RAG]
+        for args in (["search", "上市企业"], ["ingest", str(ROOT / "seeds")]):
+            p = subprocess.run([*nobody, *args], capture_output=True, text=True, env={**os.environ, "RAG_HOME": str(home)}, timeout=120)
+            assert p.returncode == 1 and "read-only" in p.stderr and str(home) in p.stderr, p.stderr
+            assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
+        subprocess.run(["chmod", "-R", "u+w", str(home.parent)], check=True)
+        assert store_state(home) == before
+    finally:
+        shutil.rmtree(home.parent, ignore_errors=True)
 
 
 def test_chroma_server_going_away_mid_session(tmp_path):
