@@ -125,10 +125,9 @@ def translations(question: str) -> dict[str, list[str]]:
     return {w: NEWS_GLOSSARY[w] if w in NEWS_GLOSSARY else idx.get(w, []) for w in dict.fromkeys(english_terms(question))}
 
 
-def expand(question: str) -> str:
-    """The question followed by the Chinese candidates of its words (for BM25)."""
-    zh = [z for zs in translations(question).values() for z in zs]
-    return question + (" " + " ".join(zh) if zh else "")
+def term_groups(question: str) -> list[list[str]]:
+    """For BM25: per English word, the word and its Chinese candidates (alternatives, one vote)."""
+    return [[w, *zh] for w, zh in translations(question).items()]
 
 
 def coverage(english: str, chinese: str) -> float:

@@ -1,6 +1,8 @@
 """Retrieval quality of dense-only, BM25-only and fused search on eval/questions.jsonl.
 
-Usage: RAG_HOME=... python scripts/bench_retrieval.py   (after `rag ingest seeds/`)
+Usage: RAG_HOME=... python scripts/bench_retrieval.py [-v]   (after `rag ingest seeds/`)
+       python scripts/bench_retrieval.py --distractors 200 [-v]
+           (a temporary store: the seed among 200 generated posts, scripts/distractors.py)
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from eval.data import load_items  # noqa: E402
 from eval.retrieval import retrieval_metrics, retrieval_rows  # noqa: E402
@@ -18,7 +21,27 @@ from rag.retrieve import Retriever  # noqa: E402
 from rag.service import Service  # noqa: E402
 
 
+def distracted_home(n: int) -> Path:
+    """A temporary RAG_HOME holding the seed and `n` generated posts."""
+    import os
+    import tempfile
+
+    from distractors import write  # scripts/ is on sys.path when this file runs
+    from rag.ingest import ingest
+
+    tmp = Path(tempfile.mkdtemp(prefix="rag-bench-"))
+    write(tmp / "posts", n)
+    os.environ["RAG_HOME"] = str(tmp / "home")
+    svc = Service.from_settings()
+    t = time.perf_counter()
+    ingest([ROOT / "seeds", tmp / "posts"], store=svc.store, embedder=svc.embedder, budget=svc.settings.chunk_tokens)
+    print(f"ingested the seed and {n} generated posts in {time.perf_counter() - t:.1f} s ({tmp})")
+    return tmp
+
+
 def main() -> None:
+    if "--distractors" in sys.argv:
+        distracted_home(int(sys.argv[sys.argv.index("--distractors") + 1]))
     svc = Service.from_settings()
     items = load_items()
     for name, dense, lexical in (("dense", True, False), ("bm25", False, True), ("fused", True, True)):
