@@ -18,6 +18,8 @@ IdfFn = Callable[[str], float]
 # They rarely occur verbatim in the answer, so they count a quarter of a topic word.
 FRAME_WORDS = frozenset(
     "目标 要求 计划 措施 内容 情况 方面 意义 评价 地位 位置 问题 作用 达到 多大 比例 比重 数量 规模 总量 方向 任务 工作 举措 打算 准备 "
+    "家 个 项 名 座 条 所 几个 几家 几项 几名 "  # 多少家/几个: the answer's kind, not its subject
+
     "target targets goal goals plan plans aim aims number share".split()  # English: stemmed forms
 )
 FRAME_WEIGHT = 0.25
@@ -122,19 +124,41 @@ def score_candidates(question: str, hits: Sequence[Hit], idf: IdfFn, cross: Cros
 _CN_QUANTITY = re.compile(r"[一二三四五六七八九十]+分之[一二三四五六七八九十]+|[一二三四五六七八九十两几]+成|[两三四五六七八九十几]+(?:倍|个|家|项|大)|倍增|翻番|零的突破")
 
 
-def has_quantity(text: str) -> bool:
-    """An amount that can answer "how many/much": a number that is not a year, or a Chinese one."""
+# "多少家/几个/多少亿元" names the unit of the answer: an amount in another unit does not answer it
+# (常州有多少家专精特新企业？ is not answered by 世界500强). Relative answers (倍增, 翻番) do.
+_ASKED_UNIT = re.compile(r"(?:多少|几)([家个项人名座条所元])")
+_AMOUNT = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十两百千]+)\s*(?:万亿|万|亿)?(?:多|余)?"
+_RELATIVE = re.compile(r"倍增|翻番|翻一番|\d+倍")
+
+
+def has_quantity(text: str, question: str = "") -> bool:
+    """An amount that can answer "how many/much": a number that is not a year, or a Chinese one;
+    in the unit the question asks for, when it names one."""
+    unit = _ASKED_UNIT.search(question)
+    if unit:
+        return bool(re.search(_AMOUNT + unit.group(1), nfkc(text)) or _RELATIVE.search(text))
     return any(not (1900 <= v <= 2100) for v in number_values(text)) or bool(_CN_QUANTITY.search(text))
+
+
+def _amount_of_subject(question: str, chosen: list[Candidate], idf: IdfFn) -> bool:
+    """For "多少家X": the amount must stand in a sentence that names X, the question's rarest
+    topic word (上市企业超过150家 does not say how many 专精特新 firms there are)."""
+    topic = {w: v for w, v in _weights(question, idf).items() if w not in FRAME_WORDS and not w.isdigit()}  # years: filtered above
+    if not topic:
+        return True
+    subject = max(topic, key=topic.get)
+    return any(subject in nfkc(c.text) and has_quantity(c.text, question) for c in chosen)
 
 
 def _answer_type_neighbours(question: str, chosen: list[Candidate], ranked: list[Candidate]) -> list[Candidate]:
     """When the question wants a time or an amount and no chosen sentence has one, add the
     nearest sentence of the same paragraph that does (the date often opens the paragraph)."""
-    for wanted, has in ((TIME_QUESTION, lambda t: bool(TIME_EXPR.search(t))), (QUANTITY_QUESTION, has_quantity)):
+    for wanted, has in ((TIME_QUESTION, lambda t: bool(TIME_EXPR.search(t))), (QUANTITY_QUESTION, lambda t: has_quantity(t, question))):
         if not wanted.search(question) or any(has(c.text) for c in chosen) or not chosen:
             continue
         top = chosen[0]
-        same = [c for c in ranked if c.hit == top.hit and c.paragraph == top.paragraph and has(c.text) and c not in chosen]
+        same = [c for c in ranked if c.hit == top.hit and c.paragraph == top.paragraph and has(c.text) and c not in chosen
+                and (wanted is TIME_QUESTION or c.coverage >= MIN_COVERAGE / 2)]  # an amount must be about the question
         if same:
             return [min(same, key=lambda c: (abs(c.position - top.position), c.position > top.position))]
     return []
@@ -161,8 +185,10 @@ def extract_answer(question: str, hits: Sequence[Hit], idf: IdfFn, cross: CrossS
         margin = 0.1 if is_set else 0.02
         chosen = [c for c in ranked if c.coverage >= threshold and c.score >= best.score - margin][:limit]
     chosen += _answer_type_neighbours(question, chosen, ranked)
-    if QUANTITY_QUESTION.search(question) and not any(has_quantity(c.text) for c in chosen):
+    if QUANTITY_QUESTION.search(question) and not any(has_quantity(c.text, question) for c in chosen):
         return sentinel_for(question)  # "多少" answered without any amount is no answer
+    if cjk and _ASKED_UNIT.search(question) and not _amount_of_subject(question, chosen, idf):
+        return sentinel_for(question)
     chosen.sort(key=lambda c: (hits[c.hit - 1].chunk.doc_id, c.paragraph, c.position))  # reading order
     parts = []
     for c in chosen:

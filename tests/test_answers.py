@@ -104,6 +104,20 @@ def test_unanswerable_question_is_not_found(service):
     assert (a.status, a.answer, a.citations) == ("not_found", SENTINEL_ZH, [])
 
 
+@pytest.mark.parametrize(
+    ("question", "status", "amount"),
+    [
+        ("到2025年上市企业超过多少家？", "answered", "150家"),
+        ("到2025年要培育几个规模超3000亿元的产业集群？", "answered", "3个"),
+        # ¶13 names 专精特新 and, in other sentences, 150家 and 3400家: none of them counts it
+        ("常州有多少家专精特新企业？", "not_found", None),
+    ],
+)
+def test_an_amount_must_be_of_the_asked_kind_and_subject(service, question, status, amount):
+    a = answer(question, retriever=service.retriever, settings=service.settings)
+    assert a.status == status and (amount is None or amount in a.answer), a.answer
+
+
 def test_prompt_templates_load_with_checked_variables(tmp_path):
     from rag.config import PROMPTS_DIR
     from rag.errors import ConfigError
