@@ -19,7 +19,6 @@ IdfFn = Callable[[str], float]
 FRAME_WORDS = frozenset(
     "目标 要求 计划 措施 内容 情况 方面 意义 评价 地位 位置 问题 作用 达到 多大 比例 比重 数量 规模 总量 方向 任务 工作 举措 打算 准备 "
     "家 个 项 名 座 条 所 几个 几家 几项 几名 "  # 多少家/几个: the answer's kind, not its subject
-
     "target targets goal goals plan plans aim aims number share".split()  # English: stemmed forms
 )
 FRAME_WEIGHT = 0.25

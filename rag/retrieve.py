@@ -177,6 +177,7 @@ class Retriever:
 
 
 def _favour_strong_documents(fused: dict[str, float]) -> dict[str, float]:
+    """Fused scores raised in proportion to the evidence of each chunk's post (see DOC_WEIGHT)."""
     by_doc: dict[str, list[float]] = {}
     for cid, score in fused.items():
         by_doc.setdefault(_doc_of(cid), []).append(score)
