@@ -140,7 +140,8 @@ class Retriever:
             dense_ranked = dense_ranked[:n]
         lexical_ranked: list[str] = []
         if self.use_lexical:
-            lexical_ranked = [cid for cid, _ in snap.bm25.search_groups(_lexical_groups(query), n, allowed)]
+            found = snap.bm25.search(query, n, allowed) if has_cjk(query) else snap.bm25.search_groups(_english_groups(query), n, allowed)
+            lexical_ranked = [cid for cid, _ in found]
 
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
@@ -190,10 +191,8 @@ def _doc_of(chunk_id: str) -> str:
     return chunk_id.rsplit(":", 3)[0]  # ids are DOC:pN:PART:HASH (chunking.chunk_article)
 
 
-def _lexical_groups(query: str) -> list[list[str]]:
-    """BM25 terms of a query: its tokens, or for an English one the Chinese senses of each word."""
-    if has_cjk(query):
-        return [[t] for t in index_tokens(query)]
+def _english_groups(query: str) -> list[list[str]]:
+    """BM25 terms of an English query: per word, the word and its Chinese senses."""
     from .crossling import term_groups
 
     return [[t for w in group for t in _whole(w)] for group in term_groups(query)]
