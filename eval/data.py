@@ -1,26 +1,51 @@
-"""The labeled set: questions with facts, supporting paragraphs and expected status."""
+"""The labeled sets: questions with key facts, gold paragraphs, expected status and a fixed split.
+
+Two sets, both asked against one corpus (the seed plus every CRUD-RAG post):
+- `seed`: questions about the seed article (eval/seed/questions.jsonl);
+- `crud`: CRUD-RAG questions kept with hand-written key facts (eval/crud/labels.jsonl, written
+  by eval/crud/curate.py from eval/crud/questions.jsonl).
+Every question carries its split, `dev` or `test`, fixed once by a hash of its id (`split_of`);
+questions written after the rules were fitted go to `test` (their `origin` says so).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 EVAL_DIR = Path(__file__).resolve().parent
-QUESTIONS = EVAL_DIR / "questions.jsonl"
-SUMMARY_FACTS = EVAL_DIR / "summary_facts.json"
+SEED_DIR = EVAL_DIR / "seed"
+CRUD_DIR = EVAL_DIR / "crud"
+SEED_QUESTIONS = SEED_DIR / "questions.jsonl"
+SUMMARY_FACTS = SEED_DIR / "summary_facts.json"
+CRUD_LABELS = CRUD_DIR / "labels.jsonl"
 SEED_DOC = "000_ad50afaed758b5d7"
+SETS = ("seed", "crud")
+SPLITS = ("dev", "test")
+STATUSES = ("answered", "partial", "not_found")
+_BARE_NUMBER = re.compile(r"\s*\d+(?:\.\d+)?\s*")
+
+
+def split_of(question_id: str) -> str:
+    """`dev` or `test`, from a hash of the id: about half each, and never moves."""
+    return "dev" if int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % 2 == 0 else "test"
 
 
 @dataclass
 class Item:
     id: str
+    set: str
+    split: str
     question: str
     kind: str
     facts: list[list[str]]  # each fact: its acceptable variants
-    paragraphs: list[int]
-    status: str
-    doc_id: str = SEED_DOC
+    gold: list[tuple[str, int]]  # (doc_id, paragraph) that hold the answer
+    status: str  # the right status: answered | partial | not_found
+    reference: str = ""  # CRUD-RAG's reference answer (free text), for character F1
+    rejection_exclude: tuple[str, ...] = ()  # posts to leave out when the answer must be not_found
     extra: dict = field(default_factory=dict)
 
     @property
@@ -28,12 +53,52 @@ class Item:
         return self.status != "not_found"
 
 
-def load_items(path: Path = QUESTIONS) -> list[Item]:
-    items = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
+class LabelError(ValueError):
+    """A labeled file breaks a rule of the yardstick (named question and field)."""
+
+
+def _check(it: Item) -> Item:
+    if it.split not in SPLITS:
+        raise LabelError(f"{it.id}: split {it.split!r} is not dev or test")
+    if it.status not in STATUSES:
+        raise LabelError(f"{it.id}: status {it.status!r} is not one of {STATUSES}")
+    if it.answerable and not (it.facts and it.gold):
+        raise LabelError(f"{it.id}: an answerable question needs facts and gold paragraphs")
+    for fact in it.facts:
+        for v in fact:
+            if not v.strip() or _BARE_NUMBER.fullmatch(v):
+                # "150" would match 1500家, 第150期 and 150%: a number is a fact only with its unit
+                raise LabelError(f"{it.id}: fact variant {v!r} is empty or a bare number; write it with its unit")
+    return it
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_seed(path: Path = SEED_QUESTIONS) -> list[Item]:
+    out = []
+    for row in _jsonl(path):
+        known = {k: row.pop(k) for k in ("id", "question", "kind", "facts", "status", "split")}
+        doc = row.pop("doc_id", SEED_DOC)
+        gold = [(doc, p) for p in row.pop("paragraphs")]
+        out.append(_check(Item(set="seed", gold=gold, **known, extra=row)))
+    return out
+
+
+def load_crud(path: Path = CRUD_LABELS) -> list[Item]:
+    out = []
+    for row in _jsonl(path):
+        if not row["kept"]:
             continue
-        row = json.loads(line)
-        known = {k: row.pop(k) for k in ("id", "question", "kind", "facts", "paragraphs", "status") if k in row}
-        items.append(Item(**known, doc_id=row.pop("doc_id", SEED_DOC), extra=row))
-    return items
+        out.append(_check(Item(
+            id=row["id"], set="crud", split=row["split"], question=row["question"], kind=row["kind"], facts=row["facts"],
+            gold=[(d, p) for d, p in row["gold"]], status="answered", reference=row["reference"],
+            rejection_exclude=tuple(row["rejection_exclude"]), extra={"docs": row["docs"]},
+        )))
+    return out
+
+
+def load_sets(names: tuple[str, ...] = SETS) -> dict[str, list[Item]]:
+    loaders = {"seed": load_seed, "crud": load_crud}
+    return {name: loaders[name]() for name in names}

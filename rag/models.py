@@ -89,9 +89,10 @@ class Filters:
     since: str | None = None  # ISO date, inclusive
     until: str | None = None  # ISO date, inclusive
     categories: tuple[str, ...] = ()
+    exclude_doc_ids: tuple[str, ...] = ()  # posts left out (the eval asks questions without their sources)
 
     def active(self) -> bool:
-        return bool(self.doc_ids or self.since or self.until or self.categories)
+        return bool(self.doc_ids or self.since or self.until or self.categories or self.exclude_doc_ids)
 
     @classmethod
     def build(cls, doc_ids=(), since: str | None = None, until: str | None = None, categories=()) -> Filters:

@@ -110,6 +110,8 @@ class Retriever:
         for d in snap.docs.values():
             if filters.doc_ids and d.doc_id not in filters.doc_ids:
                 continue
+            if d.doc_id in filters.exclude_doc_ids:
+                continue
             if filters.since and (not d.date or d.date < filters.since):
                 continue
             if filters.until and (not d.date or d.date > filters.until):
@@ -135,7 +137,11 @@ class Retriever:
         if self.use_dense:
             self.store.check_embedder(self.embedder.name)
             vec = self.embedder.embed([query], kind="query")[0]
-            where = {"doc_id": {"$in": allowed_docs}} if restricted else None
+            where = None
+            if restricted:  # the shorter list: a few posts left out of many, or a few kept
+                kept = set(allowed_docs)
+                left_out = [d for d in snap.docs if d not in kept]
+                where = {"doc_id": {"$nin": left_out}} if len(left_out) < len(allowed_docs) else {"doc_id": {"$in": allowed_docs}}
             dense_ranked = [cid for cid, _ in self.store.dense(vec, n * 2, where) if cid in allowed]
             dense_ranked = dense_ranked[:n]
         lexical_ranked: list[str] = []

@@ -1,23 +1,80 @@
-"""The eval is an instrument that can fail: crippled pipelines must score visibly lower."""
+"""The eval is an instrument that can fail: strict matching, fixed splits, a fake model that
+computes its replies, and crippled pipelines that fail the gate."""
 
 import json
+import re
 
+import numpy as np
 import pytest
 
+from eval.__main__ import SABOTAGES
 from eval.__main__ import main as eval_main
-from eval.score import citation_checks, fact_found, normalize
+from eval.data import LabelError, load_crud, load_seed, split_of
+from eval.fake_llm import PLANTED_FAULTS, compose_answer
+from eval.score import answer_precision, citation_checks, fact_found, gold_citation, normalize
 
 
-def test_fact_normalization_is_chinese_aware():
-    assert fact_found(["2.5万亿元"], "工业规模总量超过25000亿元")
-    assert fact_found(["2.5 trillion"], "超过2.5万亿元")
-    assert fact_found(["43%"], "比重稳定在４３％左右")
-    assert fact_found(["2/3"], "超三分之二的星级企业")
-    assert not fact_found(["150家"], "到2025年上市企业超过160家")
-    assert normalize("Ａ Ｂ，１,０００") == "ab1000"
+@pytest.mark.parametrize(("variants", "answer", "found"), [
+    (["150家"], "到2025年上市企业超过150家", True),
+    (["150家"], "上市企业1500家", False),
+    (["150家"], "第150家企业", False),
+    (["3个"], "第13个", False),
+    (["3个"], "培育3个以上规模", True),
+    (["50%"], "比重150%", False),
+    (["50%"], "比重达50%。", True),
+    (["2.5万亿元"], "超过25000亿元", True),
+    (["2.5万亿元"], "exceed 2.5 trillion yuan", True),
+    (["43%"], "比重稳定在４３％左右", True),
+    (["3.60%"], "利率为3.6%", True),
+    (["6.7万个"], "67000个岗位", True),
+    (["三分之二", "2/3"], "超三分之二的星级企业", True),
+    (["八大"], "十八大", False),
+    (["eight"], "eighteen chains", False),
+    (["eight"], "the eight chains", True),
+    (["532发展战略"], "落实“532”发展战略", True),
+    (["150家"], "到2025年上市企业超过160家", False),
+])
+def test_facts_match_whole_numbers_with_their_unit(variants, answer, found):
+    assert fact_found(variants, answer) is found
 
 
-def test_citation_checks_flag_unsupported_and_ungrounded_claims():
+def test_normalization_is_chinese_aware():
+    assert normalize("Ａ Ｂ，１,０００“X”") == "ab1000x"
+
+
+def test_a_bare_number_is_not_a_fact(tmp_path):
+    bad = tmp_path / "q.jsonl"
+    bad.write_text(json.dumps({"id": "x1", "question": "多少？", "kind": "single", "facts": [["150"]], "paragraphs": [13], "status": "answered", "split": "dev"}) + "\n", encoding="utf-8")
+    with pytest.raises(LabelError, match="x1: fact variant '150'"):
+        load_seed(bad)
+
+
+def test_splits_are_fixed_by_a_hash_and_new_seed_questions_are_test():
+    seed, crud = load_seed(), load_crud()
+    held_out = [it for it in seed if it.extra.get("origin", "").startswith("held-out")]
+    assert len(held_out) >= 40 and all(it.split == "test" for it in held_out)
+    assert sum(it.kind == "near_miss" for it in held_out) >= 8 and sum(it.kind == "english" for it in held_out) >= 10
+    for it in [x for x in seed if x not in held_out] + crud:
+        assert it.split == split_of(it.id), it.id
+    assert 0.4 < sum(it.split == "dev" for it in crud) / len(crud) < 0.6
+    assert len(crud) >= 120 and {it.kind for it in crud} == {"1doc", "2docs", "3docs"}
+    assert any(it.status == "partial" for it in seed)
+
+
+def test_answer_precision_separates_an_answer_from_a_dump():
+    facts = [["150家"]]
+    assert answer_precision(facts, "到2025年上市企业超过150家[1]。") == (1, 1)
+    dump = "到2025年上市企业超过150家[1]。" + "".join(f"第{i}句与问题无关[2]。" for i in range(9))
+    assert answer_precision(facts, dump) == (1, 10)
+    assert answer_precision(facts, "上市企业超过150家[1]。其余文中未提及。") == (1, 1)  # the sentinel is not a sentence of the answer
+
+
+def test_citation_precision_and_recall_are_against_the_gold_paragraphs():
+    assert gold_citation({("d", 13), ("d", 9)}, {("d", 13)}) == (0.5, 1.0)
+    assert gold_citation(set(), {("d", 13)}) == (None, 0.0)
+
+
+def test_claim_support_flags_unsupported_and_ungrounded_claims():
     cite = {"n": 1, "doc_id": "d", "title": "t", "date": "2022-02-08", "paragraph": 1, "ref": "d#p1", "text": "今年，全市高企数量要达3400家左右。", "quote": "今年，全市高企数量要达3400家左右。"}
     good = citation_checks({"answer": "2022年全市高企数量要达3400家左右[1]。", "status": "answered", "citations": [cite]})
     assert good["supported_claims"] == good["claims"] == 1 and good["ungrounded_numbers"] == 0
@@ -25,14 +82,97 @@ def test_citation_checks_flag_unsupported_and_ungrounded_claims():
     assert bad["ungrounded_numbers"] == 1 and bad["supported_claims"] == 0 and bad["valid_markers"] == 1 and bad["markers"] == 2
 
 
-@pytest.mark.parametrize("sabotage", ["strip-citations", "random-retriever"])
-def test_sabotaged_pipeline_scores_lower_and_fails(copied_home, tmp_path, sabotage, capsys):
-    out = tmp_path / "out"
-    assert eval_main(["--mode", "extractive", "--home", str(copied_home), "--out", str(out)]) == 0
-    healthy = json.loads((out / "results-extractive.json").read_text(encoding="utf-8"))["metrics"]
-    assert eval_main(["--mode", "extractive", "--home", str(copied_home), "--out", str(out), "--sabotage", sabotage]) == 1
-    broken = json.loads((out / "results-extractive.json").read_text(encoding="utf-8"))["metrics"]
-    assert broken["gold_paragraph_cited"] < healthy["gold_paragraph_cited"] - 0.5
-    if sabotage == "random-retriever":
-        assert broken["R@1"] < 0.3 and broken["fact_recall"] < healthy["fact_recall"] - 0.3
+def test_cached_vectors_are_the_live_model_s():
+    from eval.corpus import CORPUS_FOLDERS, load_vectors, text_key
+    from rag.chunking import chunk_article, embed_text
+    from rag.embeddings import LocalE5Embedder
+    from rag.loader import find_posts, load_article
+
+    cache = load_vectors()
+    emb = LocalE5Embedder()
+    files = find_posts(CORPUS_FOLDERS)
+    texts = [embed_text(a, c.text) for f in (files[0], files[len(files) // 2], files[-1]) for a in [load_article(f, [])] for c in chunk_article(a, 400)[:2]]
+    live = emb.embed(texts)
+    for t, v in zip(texts, live):
+        assert np.allclose(cache[text_key(emb.name, t)], v, atol=1e-4)
+
+
+# ---- the fake model ---------------------------------------------------------------------------
+
+def _prompt(question: str, blocks: list[tuple[int, str]]) -> tuple[str, str]:
+    from rag.models import Chunk, Hit
+    from rag.prompts import context
+
+    hits = [Hit(chunk=Chunk(id=f"d:p{p}:0:x", doc_id="d", paragraph=p, part=0, text=t, tokens=0), score=0.0, title="常州新闻", date="2022-02-08", paragraph_text=t) for p, t in blocks]
+    system = "If the blocks do not contain the answer, reply with exactly this sentence and nothing else: 文中未提及。 If they"
+    return system, f"Context blocks:\n\n{context(hits)}\n\nQuestion: {question}\n"
+
+
+BLOCKS = [(9, "市委副书记、代理市长盛蕾主持会议。市政协主席白云萍出席会议。"), (13, "深入实施上市企业倍增计划，到2025年上市企业超过150家。"), (8, "市委书记陈金虎强调，要坚持制造立市。")]
+
+
+def test_fake_model_answers_english_questions_in_english_from_the_chinese_blocks():
+    reply = compose_answer(*_prompt("Who chaired the meeting?", BLOCKS))
+    assert "Sheng Lei" in reply and "[1]" in reply and not re.search(r"[\u4e00-\u9fff]", reply)
+
+
+def test_fake_model_answers_a_two_part_question_in_part():
+    reply = compose_answer(*_prompt("到2025年上市企业超过多少家？常州的人口有多少？", BLOCKS))
+    assert "150家[2]" in reply and reply.endswith("文中未提及。")
+
+
+@pytest.mark.parametrize("fault", PLANTED_FAULTS)
+def test_fake_model_plants_each_fault_from_the_prompt_and_records_it(fault):
+    planted: list[dict] = []
+    question = "Who chaired the meeting?" if fault == "wrong_person_en" else "到2025年上市企业超过多少家？"
+    reply = compose_answer(*_prompt(question, BLOCKS), fault=fault, planted=planted)
+    assert len(planted) == 1, reply
+    claim = planted[0]
+    assert normalize(claim.get("quote", claim["claim"])) in normalize(reply)
+    assert claim["false"] is (fault not in ("miscite", "paraphrase"))
+
+
+# ---- the gate ---------------------------------------------------------------------------------
+
+SEED_TEST = ["--mode", "extractive", "--sets", "seed", "--split", "test", "--no-rejection"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_rag_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("RAG_HOME", str(tmp_path / "unused"))  # the eval points RAG_HOME at its corpus; undone after
+
+
+@pytest.fixture(scope="module")
+def healthy(tmp_path_factory):
+    out = tmp_path_factory.mktemp("eval-healthy")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAG_HOME", str(out / "unused"))
+        assert eval_main([*SEED_TEST, "--out", str(out)]) == 0
+    return json.loads((out / "results-extractive.json").read_text(encoding="utf-8"))["columns"]["seed/test"]
+
+
+@pytest.mark.parametrize("sabotage", SABOTAGES)
+def test_each_sabotage_fails_the_gate(healthy, tmp_path, sabotage, capsys):
+    assert eval_main([*SEED_TEST, "--out", str(tmp_path), "--sabotage", sabotage]) == 1
     assert "BELOW THRESHOLD" in capsys.readouterr().err
+    broken = json.loads((tmp_path / "results-extractive.json").read_text(encoding="utf-8"))["columns"]["seed/test"]
+    if sabotage == "random-retriever":
+        assert broken["R@1"] < 0.1 and broken["fact_recall"] < healthy["fact_recall"] - 0.3
+    elif sabotage == "top1":
+        assert broken["R@5"] == broken["R@1"] < healthy["R@5"]
+    elif sabotage == "strip-citations":
+        assert broken["citation_recall"] == broken["citation_precision"] == 0
+    else:  # dump: every retrieved sentence
+        assert broken["answer_precision"] <= 0.2 < healthy["answer_precision"]
+        assert broken["median_answer_chars"] > 3 * healthy["median_answer_chars"]
+
+
+def test_eval_honours_rag_top_k(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_TOP_K", "2")
+    eval_main([*SEED_TEST, "--limit", "8", "--out", str(tmp_path)])
+    res = json.loads((tmp_path / "results-extractive.json").read_text(encoding="utf-8"))
+    assert res["meta"]["k"] == 2
+    assert all(len(r["cited"]) <= 2 for r in res["rows"]) and all(len(r["retrieved"]) <= 2 for r in res["retrieval_rows"])
+    monkeypatch.setenv("RAG_TOP_K", "2")
+    eval_main([*SEED_TEST, "--limit", "8", "-k", "3", "--out", str(tmp_path)])
+    assert json.loads((tmp_path / "results-extractive.json").read_text(encoding="utf-8"))["meta"]["k"] == 3

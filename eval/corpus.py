@@ -1,0 +1,128 @@
+"""The eval's corpus: the seed article and every CRUD-RAG post in one store, as a user would hold
+them, built through the real ingest into a real Chroma store, once per stamp of its inputs.
+
+Embedding the ~2,600 chunks takes about 4 minutes on 2 cores, longer than the whole eval may
+take in CI, so passage vectors are kept in `eval/cache/passage-vectors.npz`, keyed by the
+embedder's name and a hash of the exact text embedded. A chunk whose text is not there is
+embedded by the live model (and the file can be rewritten with `python -m eval.corpus`);
+`tests/test_eval.py` checks that cached vectors equal the live model's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .data import CRUD_DIR, EVAL_DIR
+
+ROOT = EVAL_DIR.parent
+CORPUS_FOLDERS = (ROOT / "seeds", CRUD_DIR / "posts")
+VECTOR_CACHE = EVAL_DIR / "cache" / "passage-vectors.npz"
+DEFAULT_OUT = EVAL_DIR / "out"
+CORPUS_VERSION = "1"  # bump when the way the store is built changes
+
+
+def text_key(embedder_name: str, text: str) -> str:
+    return hashlib.sha1(f"{embedder_name}\x1f{text}".encode()).hexdigest()
+
+
+class CachedEmbedder:
+    """The real embedder behind a table of vectors it already computed for the same texts."""
+
+    def __init__(self, inner, cache: dict[str, np.ndarray]) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.cache = cache
+        self.computed = 0
+
+    def embed(self, texts: Sequence[str], kind: str = "passage") -> list[list[float]]:
+        if kind != "passage":
+            return self.inner.embed(texts, kind=kind)
+        keys = [text_key(self.name, t) for t in texts]
+        missing = [i for i, k in enumerate(keys) if k not in self.cache]
+        if missing:
+            fresh = self.inner.embed([texts[i] for i in missing], kind="passage")
+            for i, v in zip(missing, fresh):
+                self.cache[keys[i]] = np.asarray(v, dtype=np.float32)
+            self.computed += len(missing)
+        return [self.cache[k].tolist() for k in keys]
+
+
+def load_vectors(path: Path = VECTOR_CACHE) -> dict[str, np.ndarray]:
+    if not path.exists():
+        return {}
+    with np.load(path) as data:
+        return dict(zip(data["keys"].tolist(), data["vectors"]))
+
+
+def save_vectors(cache: dict[str, np.ndarray], keep: set[str], path: Path = VECTOR_CACHE) -> None:
+    """Write the vectors of `keep` (the texts of the current corpus) and nothing else."""
+    keys = sorted(k for k in cache if k in keep)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, keys=np.array(keys), vectors=np.stack([cache[k] for k in keys]).astype(np.float32))
+
+
+def corpus_files() -> list[Path]:
+    from rag.loader import find_posts
+
+    return find_posts(CORPUS_FOLDERS)
+
+
+def stamp(embedder_name: str, budget: int) -> str:
+    """Changes whenever a post, the embedder, the chunk budget or the build changes."""
+    h = hashlib.sha1(f"{CORPUS_VERSION}\x1f{embedder_name}\x1f{budget}".encode())
+    for f in corpus_files():
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def corpus_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=print) -> Path:
+    """A RAG_HOME holding the whole corpus, built once per stamp under `out_dir` (older builds
+    are removed). Safe to call from several processes at once."""
+    from rag.chunking import chunk_article, embed_text
+    from rag.config import load_settings
+    from rag.embeddings import make_embedder
+    from rag.ingest import ingest
+    from rag.loader import load_article
+    from rag.locks import file_lock
+    from rag.service import Service
+
+    probe = load_settings(RAG_HOME=out_dir / "probe")
+    embedder = make_embedder(probe)
+    home = out_dir / f"corpus-{stamp(embedder.name, probe.chunk_tokens)}"
+    ready = home / "READY"
+    if ready.exists():
+        return home
+    with file_lock(out_dir / "corpus.lock"):
+        if ready.exists():
+            return home
+        for old in out_dir.glob("corpus-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        cache = load_vectors() if use_cache else {}
+        cached = CachedEmbedder(embedder, cache)
+        settings = load_settings(RAG_HOME=home)
+        svc = Service.from_settings(settings)
+        files = corpus_files()
+        log(f"building the eval corpus: {len(files)} posts into {home}")
+        report = ingest(CORPUS_FOLDERS, store=svc.store, embedder=cached, budget=settings.chunk_tokens)
+        if report.errors:
+            raise SystemExit("eval corpus: " + "; ".join(report.errors[:3]))
+        svc.retriever.snapshot()  # builds the BM25 cache under the home, once
+        if cached.computed:
+            keep = {text_key(embedder.name, embed_text(a, c.text)) for a in (load_article(f, []) for f in files) for c in chunk_article(a, settings.chunk_tokens)}
+            save_vectors(cache, keep)
+            log(f"embedded {cached.computed} chunks the vector cache did not hold; {VECTOR_CACHE} rewritten")
+        ready.write_text(f"{report.documents} posts, {report.added + report.unchanged} chunks\n", encoding="utf-8")
+    shutil.rmtree(out_dir / "probe", ignore_errors=True)
+    return home
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUT
+    print(corpus_home(out))
