@@ -25,7 +25,15 @@ from .corpus import DEFAULT_OUT, corpus_home
 from .data import EVAL_DIR, SEED_DOC, SETS, SPLITS, SUMMARY_FACTS, Item, load_sets
 from .faults import fault_suite
 from .retrieval import retrieval_metrics, retrieval_rows
-from .score import answer_chars, answer_precision, char_f1, citation_checks, fact_found, fact_recall, gold_citation
+from .score import (
+    answer_chars,
+    answer_precision,
+    char_f1,
+    citation_checks,
+    fact_found,
+    fact_recall,
+    gold_citation,
+)
 
 THRESHOLDS = EVAL_DIR / "thresholds.json"
 BASELINE = EVAL_DIR / "baseline.json"
@@ -284,7 +292,8 @@ def table(result: dict) -> str:
 
 
 def report(result: dict, baseline: dict, failures: list[str], meta: dict) -> str:
-    lines = [f"# Eval — mode `{result['mode']}`", "", f"{meta['questions']} questions (+{len(result['rejection_rows'])} asked again without their sources), "
+    model = f", model `{meta['model']}`" if meta.get("model") else ""
+    lines = [f"# Eval — mode `{result['mode']}`{model}", "", f"{meta['questions']} questions (+{len(result['rejection_rows'])} asked again without their sources), "
              f"run time {meta['elapsed']:.1f} s, k = {meta['k']}, commit {meta['commit']}, {meta['date']}", "",
              "Columns: set/split. `seed/test·new` holds only the seed questions written after the rules were fitted "
              "(held-out); the rest of seed/test was seen while fitting (in-sample). Gate: test columns only.", "",
@@ -308,12 +317,27 @@ def report(result: dict, baseline: dict, failures: list[str], meta: dict) -> str
     if result.get("summary"):
         s = result["summary"]
         lines += ["", "## Summary of the seed", "", f"mode {s['mode']}, coverage {s['coverage']:.2f}, missing {s['missing']}", "", s["answer"]]
+    if result["mode"] == "llm":
+        lines += ["", "## Per question", "", "| id | set/split | status (expected) | fact recall | seconds | mode |", "|---|---|---|---|---|---|"]
+        for r in result["rows"] + result["rejection_rows"]:
+            rec = f"{r['fact_recall']:.2f}" if "fact_recall" in r and r["expected_status"] != "not_found" else ""
+            lines.append(f"| {r['id']}{' (no sources)' if r in result['rejection_rows'] else ''} | {r['set']}/{r['split']} | {r['status']} ({r['expected_status']}) | {rec} | {r['latency_s']:.0f} | {r['mode']} |")
     if result.get("faults"):
         lines += ["", "## Planted claims (fake model faults)", "", "| fault | planted | false surviving | true kept |", "|---|---|---|---|"]
         for name, f in result["faults"]["by_fault"].items():
             lines.append(f"| {name} | {f['planted']} | {f['false_surviving']} | {f['true_kept']} |")
         lines += [""] + [f"- {x}" for x in result["faults"]["survivors"]]
     return "\n".join(lines) + "\n"
+
+
+def _limits(text: str) -> dict[str, int]:
+    """`40` → every set; `crud=40,seed=10` → per set."""
+    try:
+        if "=" not in text:
+            return {"*": int(text)}
+        return {k.strip(): int(v) for k, v in (part.split("=", 1) for part in text.split(","))}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not N or SET=N[,SET=N]") from None
 
 
 def _commit() -> str:
@@ -328,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=["extractive", "mock", "llm", "all"], default="all", help="all = extractive and mock (what CI runs)")
     ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: seed, crud")
     ap.add_argument("--split", choices=[*SPLITS, "all"], default="all")
-    ap.add_argument("--limit", type=int, help="at most this many questions per set (in file order), e.g. a slice for a slow model")
+    ap.add_argument("--limit", type=_limits, default={}, help="at most N questions per set, in file order: N, or SET=N[,SET=N] (e.g. crud=40: a slice for a slow model)")
     ap.add_argument("--model", help="model name for --mode llm")
     ap.add_argument("-k", "--k", type=int, help="context paragraphs per answer (default: RAG_TOP_K)")
     ap.add_argument("--sabotage", choices=SABOTAGES, help="cripple the pipeline to show the eval fails")
@@ -355,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in wanted if s not in SETS]
     if unknown:
         ap.error(f"unknown set {unknown[0]!r}; choose from {', '.join(SETS)}")
-    sets = {name: [it for it in items if it.split in args.splits][: args.limit] for name, items in load_sets(wanted).items()}
+    sets = {name: [it for it in items if it.split in args.splits][: args.limit.get(name, args.limit.get("*"))] for name, items in load_sets(wanted).items()}
     modes = ["extractive", "mock"] if args.mode == "all" else [args.mode]
     thresholds_all = json.loads(THRESHOLDS.read_text(encoding="utf-8")) if THRESHOLDS.exists() else {}
     baseline_all = json.loads(BASELINE.read_text(encoding="utf-8")) if BASELINE.exists() else {}

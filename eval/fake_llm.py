@@ -44,9 +44,11 @@ SENT_RE = re.compile(r"[^。！？；!?;]+[。！？；!?;]?[”’」』]*")
 INJECTION_RE = re.compile(r"忽略(?:以上|之前|上述)?所有指令|ignore (?:all )?(?:previous|above|prior) instructions", re.I)
 STOP = set("的了和与及是在有为对将要把被等也都而并或之其这那个上下中以于到从由什么哪些多少如何是否吗呢谁又")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-# A sentence is quoted when this share of the question's terms is in it (0.3), and others join
-# it when they come within 60% (lists) or 85% (single answers) of the best.
+# A sentence is quoted when this share of the question's terms is in it (0.3 of its bigrams for a
+# Chinese question; 0.6 of the words of an English one, whose dictionary senses are loose: "open"
+# lists 布局), and others join it when they come within 60% (lists) or 85% (single answers) of the best.
 MATCH_BAR = 0.3
+MATCH_BAR_EN = 0.6
 PLANTED_FAULTS = ("miscite", "paraphrase", "wrong_role", "sentinel_cover", "header_number", "wrong_person_en", "invent_uncited", "fabricated_quote")
 # The commonest Chinese surnames (the top of the 2020 census list, as in Wikipedia's "List of common
 # Chinese surnames"): a person-name token must start with one, so 无人驾驶 or 顾客 are not people.
@@ -98,7 +100,7 @@ def _choose(question: str, blocks: list[tuple[int, str, str]]) -> list[tuple[flo
             if len(sent) >= 4:
                 scored.append((score(sent), n, pos, sent))
     scored.sort(key=lambda x: -x[0])
-    if not scored or scored[0][0] < MATCH_BAR:
+    if not scored or scored[0][0] < (MATCH_BAR_EN if _english(question) else MATCH_BAR):
         return []
     best = scored[0][0]
     wants_all = bool(re.search(r"哪些|目标|all|which|what are", question, re.I))

@@ -12,7 +12,7 @@ from .config import Settings
 from .errors import LLMError, QuestionError
 from .extractive import extract_answer
 from .llm import ChatModel, OnToken
-from .models import Answer, Filters, Hit
+from .models import Answer, Filters, Hit, Mode
 from .prompts import context, context_block, load_template, sentinel_for
 from .retrieve import Retriever
 from .text import has_cjk, nfkc
@@ -127,6 +127,7 @@ def answer(
         except LLMError as exc:
             warnings.append(f"llm_failed: {exc}; answered extractively instead")
     checked = None
+    mode: Mode
     if raw is not None:
         checked = verify(raw, hits, q, cross)
         if checked.status == "not_found" and any(w.startswith("no_verified_citations") for w in checked.warnings):

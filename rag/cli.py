@@ -6,12 +6,16 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
 from .errors import RagError
 from .models import Filters
+
+if TYPE_CHECKING:
+    from .llm import OnToken
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_NOT_FOUND = 0, 1, 2, 3
 
@@ -83,7 +87,9 @@ def main() -> None:
 @handle_errors
 def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -> None:
     """Ingest post files and folders (default: seeds/). Re-running adds only what changed."""
-    from .ingest import home_lock, ingest as run_ingest, reembed as run_reembed
+    from .ingest import home_lock
+    from .ingest import ingest as run_ingest
+    from .ingest import reembed as run_reembed
 
     svc = _service()
     paths = paths or ("seeds",)
@@ -113,7 +119,7 @@ class _progress:
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.bar = None
+        self.bar: Any = None  # rich's Progress, imported only when a bar is shown
 
     def __enter__(self):
         return self.update
@@ -167,7 +173,8 @@ def search(query: str, k: int, doc, since, until, category, as_json: bool) -> No
 @handle_errors
 def remove(doc_id: str) -> None:
     """Remove one document (and all its chunks) from the store."""
-    from .ingest import home_lock, remove as run_remove
+    from .ingest import home_lock
+    from .ingest import remove as run_remove
 
     svc = _service()
     with home_lock(svc.settings.home, _say_waiting):
@@ -251,19 +258,21 @@ def ask(question, file, k, doc, since, until, category, extractive, model, as_js
 
     def one(q: str, history=None, stream: bool = True):
         streamed: list[str] = []
-        on_token = None
+        on_token: OnToken | None = None
         if stream and not as_json and llm is not None:
             click.echo(click.style(f"[LLM · {llm.model}]", dim=True))
 
-            def on_token(piece: str) -> None:
+            def echo(piece: str) -> None:
                 streamed.append(piece)
                 click.echo(piece, nl=False)
+
+            on_token = echo
 
         ans = run_answer(q, retriever=svc.retriever, settings=svc.settings, llm=llm, filters=filters, k=k, on_token=on_token, history=history)
         if as_json:
             click.echo(ans.to_json())
         else:
-            print_answer(ans, "".join(streamed) if on_token else None)
+            print_answer(ans, "".join(streamed) if on_token is not None else None)
         return ans
 
     if question is not None and file is not None:
@@ -332,19 +341,21 @@ def summarize(doc_id, lang, extractive, as_json) -> None:
     svc = _service()
     llm = None if extractive else svc.llm()
     streamed: list[str] = []
-    on_token = None
+    on_token: OnToken | None = None
     if llm is not None and not as_json:
         click.echo(click.style(f"[LLM · {llm.model}]", dim=True))
 
-        def on_token(piece: str) -> None:
+        def echo(piece: str) -> None:
             streamed.append(piece)
             click.echo(piece, nl=False)
+
+        on_token = echo
 
     ans = run_summary(retriever=svc.retriever, settings=svc.settings, llm=llm, doc_id=doc_id, on_token=on_token, language="中文" if lang == "zh" else "English")
     if as_json:
         click.echo(ans.to_json())
     else:
-        print_answer(ans, "".join(streamed) if on_token else None)
+        print_answer(ans, "".join(streamed) if on_token is not None else None)
 
 
 @main.command()
@@ -355,7 +366,8 @@ def summarize(doc_id, lang, extractive, as_json) -> None:
 def serve(host: str, port: int, no_auth: bool) -> None:
     """Start the chat page (Gradio)."""
     from .errors import ConfigError
-    from .web import is_loopback, serve as run_serve
+    from .web import is_loopback
+    from .web import serve as run_serve
 
     svc = _service()
     auth = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
@@ -65,3 +66,14 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "settings"
         raise ConfigError(f"configuration {field}: {first['msg']}") from None
+
+
+# Libraries that phone home unless told not to: Chroma's telemetry, Gradio's analytics. Both read
+# these variables at import, so they are set before either is imported (an explicit value wins).
+QUIET_THIRD_PARTIES = {"ANONYMIZED_TELEMETRY": "False", "GRADIO_ANALYTICS_ENABLED": "False"}
+
+
+def quiet_third_parties() -> None:
+    """Turn off third-party telemetry for this process (no network here but the registries)."""
+    for name, value in QUIET_THIRD_PARTIES.items():
+        os.environ.setdefault(name, value)

@@ -145,7 +145,7 @@ def _amount_of_subject(question: str, chosen: list[Candidate], idf: IdfFn) -> bo
     topic = {w: v for w, v in _weights(question, idf).items() if w not in FRAME_WORDS and not w.isdigit()}  # years: filtered above
     if not topic:
         return True
-    subject = max(topic, key=topic.get)
+    subject = max(topic, key=lambda w: topic[w])
     return any(subject in nfkc(c.text) and has_quantity(c.text, question) for c in chosen)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from .chunking import chunk_article, embed_text
 from .embeddings import Embedder
 from .errors import InputFileError, UserError
-from .locks import file_lock
 from .loader import find_posts, load_article
+from .locks import file_lock
 from .models import Article, Chunk, DocInfo, IngestReport
 from .store import Store
 

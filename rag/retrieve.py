@@ -141,7 +141,8 @@ class Retriever:
             if restricted:  # the shorter list: a few posts left out of many, or a few kept
                 kept = set(allowed_docs)
                 left_out = [d for d in snap.docs if d not in kept]
-                where = {"doc_id": {"$nin": left_out}} if len(left_out) < len(allowed_docs) else {"doc_id": {"$in": allowed_docs}}
+                if left_out:
+                    where = {"doc_id": {"$nin": left_out}} if len(left_out) < len(allowed_docs) else {"doc_id": {"$in": allowed_docs}}
             dense_ranked = [cid for cid, _ in self.store.dense(vec, n * 2, where) if cid in allowed]
             dense_ranked = dense_ranked[:n]
         lexical_ranked: list[str] = []

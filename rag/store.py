@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .config import Settings
+from .config import Settings, quiet_third_parties
 from .errors import EmbedderMismatch, StoreError
 from .locks import file_lock
 from .models import Article, Chunk, DocInfo
@@ -264,9 +264,7 @@ def _chunk(chunk_id: str, m: dict, text: str) -> Chunk:
 
 def open_client(settings: Settings):
     """chromadb client for the configured store; imported here because chromadb costs ~1 s."""
-    import os
-
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    quiet_third_parties()
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

@@ -146,7 +146,7 @@ def _llm_summary(blocks: Sequence[Hit], settings: Settings, llm: ChatModel, lang
         packed, _ = budget.pack(blocks[start:], fixed, llm.model)
         groups.append((start + 1, packed))
         start += len(packed)
-    usage: dict[str, int] = Counter()
+    usage: Counter[str] = Counter()
     if len(groups) == 1:
         reply = llm.complete(system, template.render(context=context(groups[0][1]), language=language, sentences=SUMMARY_SENTENCES), settings.llm_max_tokens, on_token)
         return reply.text, reply.model, dict(usage + Counter(reply.usage))

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .models import Citation, Hit
+from .models import Citation, Hit, Status
 from .prompts import is_sentinel, sentinel_for
 from .text import char_ngrams, has_cjk, nfkc, number_values, numbers, split_sentences
 from .timewords import implied_years
@@ -47,7 +47,7 @@ class Verified:
     text: str
     citations: list[Citation]
     warnings: list[str]
-    status: str
+    status: Status
 
 
 def split_claims(answer: str) -> list[Claim]:
@@ -188,6 +188,7 @@ def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | No
     joiner = "" if has_cjk(question) or has_cjk(raw) else " "
     text = joiner.join(parts).strip()
 
+    status: Status
     if not citations:
         status = "not_found"
         if not saw_sentinel and claims:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 
 from .answer import answer
+from .config import quiet_third_parties
 from .errors import RagError
 from .models import Answer, Filters
 from .service import Service
@@ -105,6 +106,7 @@ def article_html(svc: Service, doc_id: str | None) -> str:
 
 def build_app(svc: Service):
     """The Blocks app. `svc` is shared; per-user state lives in the session's components."""
+    quiet_third_parties()
     import gradio as gr
 
     llm_available = svc.settings.llm_configured
@@ -170,7 +172,7 @@ def build_app(svc: Service):
         except Exception as exc:  # noqa: BLE001 - readable message on the page
             return error_message(exc, "article")
 
-    with gr.Blocks(title="rag — cited answers") as demo:
+    with gr.Blocks(title="rag — cited answers", analytics_enabled=False) as demo:
         gr.Markdown("## rag — cited answers over Chinese news\nEvery claim carries a [n] citation; its source paragraph is shown under the answer with the quoted span highlighted.")
         with gr.Tab("Chat"):
             chat = gr.Chatbot(label="Answers", height=520, sanitize_html=True, elem_id="rag-chat", buttons=["copy"])
@@ -212,6 +214,7 @@ def _safe_docs(svc: Service) -> bool:
 
 def serve(svc: Service, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None, block: bool = True):
     """Launch the page; returns (app, url) when not blocking (tests)."""
+    quiet_third_parties()
     import gradio as gr
 
     demo = build_app(svc)

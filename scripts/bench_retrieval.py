@@ -27,6 +27,7 @@ def distracted_home(n: int) -> Path:
     import tempfile
 
     from distractors import write  # scripts/ is on sys.path when this file runs
+
     from rag.ingest import ingest
 
     tmp = Path(tempfile.mkdtemp(prefix="rag-bench-"))

@@ -170,3 +170,14 @@ def test_llm_mode_streams_and_is_labeled_with_the_model(browser, seeded_home, fa
         page.close()
     finally:
         demo.close()
+
+
+def test_the_page_sends_no_analytics(service, monkeypatch):
+    """Gradio phones home unless told not to; the page tells it, whatever the environment says."""
+    monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)
+    from rag.web import build_app
+
+    demo = build_app(service)
+    from gradio.analytics import analytics_enabled
+
+    assert demo.analytics_enabled is False and analytics_enabled() is False
