@@ -101,9 +101,17 @@ def best_sentences(claim: str, paragraph: str, cross: CrossScorer | None = None)
     return best, scores[best], sents
 
 
-def _quote_span(sents: list[str], idxs: list[int]) -> str:
-    """The contiguous verbatim span from the first to the last supporting sentence."""
+def _quote_span(paragraph: str, sents: list[str], idxs: list[int]) -> str:
+    """The paragraph's own text from the first to the last supporting sentence, with whatever
+    whitespace stands between its sentences (news text often has runs of spaces there)."""
     lo, hi = min(idxs), max(idxs)
+    starts, pos = [], 0
+    for s in sents:
+        i = paragraph.find(s, pos)
+        starts.append(i)
+        pos = i + len(s) if i >= 0 else pos
+    if starts[lo] >= 0 and starts[hi] >= 0:
+        return paragraph[starts[lo] : starts[hi] + len(sents[hi])]
     return "".join(sents[lo : hi + 1])
 
 
@@ -166,18 +174,21 @@ def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | No
         kept.append((claim.text, final))
 
     # renumber by first appearance
+    dropped: set[int] = set()
     order: dict[int, int] = {}
-    for _, ns in kept:
-        for n in ns:
-            order.setdefault(n, len(order) + 1)
     citations = []
-    for old, new in order.items():
-        hit = hits[old - 1]
-        quote = _quote_span(sentences_of[old], support[old])
-        if nfkc(quote) not in nfkc(hit.paragraph_text):  # cannot happen by construction; checked anyway
-            warnings.append(f"quote_not_verbatim: {hit.ref}; citation dropped")
-            continue
-        citations.append(Citation(n=new, doc_id=hit.chunk.doc_id, title=hit.title, date=hit.date, paragraph=hit.chunk.paragraph, ref=hit.ref, text=hit.paragraph_text, quote=quote))
+    for _, ns in kept:
+        for old in ns:
+            if old in order or old in dropped:
+                continue
+            hit = hits[old - 1]
+            quote = _quote_span(hit.paragraph_text, sentences_of[old], support[old])
+            if nfkc(quote) not in nfkc(hit.paragraph_text):  # cannot happen by construction; checked anyway
+                warnings.append(f"quote_not_verbatim: {hit.ref}; citation dropped")
+                dropped.add(old)
+                continue
+            order[old] = len(order) + 1
+            citations.append(Citation(n=order[old], doc_id=hit.chunk.doc_id, title=hit.title, date=hit.date, paragraph=hit.chunk.paragraph, ref=hit.ref, text=hit.paragraph_text, quote=quote))
 
     parts = []
     for text, ns in kept:

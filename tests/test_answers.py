@@ -65,6 +65,18 @@ def test_citation_that_does_not_support_its_claim_is_dropped(service):
     assert [c.paragraph for c in v.citations] == [13]
 
 
+def test_quote_spanning_sentences_keeps_the_paragraph_s_own_whitespace():
+    """News text has runs of spaces between sentences; the quote is the paragraph's own span
+    (found by the CRUD-RAG corpus: the citation was dropped and its marker left dangling)."""
+    from rag.models import Chunk, Hit
+
+    text = "毛伊岛大火已造成93人死亡。    资料图：拉海纳镇。  约100人被迫跳海逃生。"
+    hit = Hit(chunk=Chunk(id="d:p2:0:x", doc_id="d", paragraph=2, part=0, text=text, tokens=0), score=0.0, title="t", date="2023-08-14", paragraph_text=text)
+    v = verify("毛伊岛大火已造成93人死亡[1]。约100人被迫跳海逃生[1]。", [hit], "q")
+    assert [c.quote for c in v.citations] == ["毛伊岛大火已造成93人死亡。    资料图：拉海纳镇。  约100人被迫跳海逃生。"]
+    assert v.text == "毛伊岛大火已造成93人死亡[1]。约100人被迫跳海逃生[1]。" and not any("quote_not_verbatim" in w for w in v.warnings)
+
+
 def test_relative_year_in_answer_is_grounded_by_the_post_date(service):
     hits = hits_for(service, "今年高企数量")
     n13 = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph == 13)
