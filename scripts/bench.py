@@ -45,13 +45,13 @@ def main() -> None:
     print(f"peak RSS of any CLI process: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024} MB")
 
     os.environ["RAG_HOME"] = str(home)
-    from eval.data import load_items
+    from eval.data import load_seed
     from rag.answer import answer
     from rag.config import load_settings
     from rag.service import Service
 
     svc = Service.from_settings(load_settings(RAG_HOME=home))
-    items = load_items()
+    items = load_seed()
     svc.retriever.search("warm up", 5)
     qs = [it.question for it in items][:50]
     s_times, a_times = [], []

@@ -1,6 +1,7 @@
-"""Retrieval quality of dense-only, BM25-only and fused search on eval/questions.jsonl.
+"""Retrieval quality of dense-only, BM25-only and fused search, per question set and split.
 
-Usage: RAG_HOME=... python scripts/bench_retrieval.py [-v]   (after `rag ingest seeds/`)
+Usage: python scripts/bench_retrieval.py [-v]          (the eval corpus: seed + CRUD-RAG posts)
+       RAG_HOME=... python scripts/bench_retrieval.py --home [-v]   (a store of your own)
        python scripts/bench_retrieval.py --distractors 200 [-v]
            (a temporary store: the seed among 200 generated posts, scripts/distractors.py)
 """
@@ -15,7 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from eval.data import load_items  # noqa: E402
+from eval.corpus import corpus_home  # noqa: E402
+from eval.data import load_sets  # noqa: E402
 from eval.retrieval import retrieval_metrics, retrieval_rows  # noqa: E402
 from rag.retrieve import Retriever  # noqa: E402
 from rag.service import Service  # noqa: E402
@@ -41,19 +43,28 @@ def distracted_home(n: int) -> Path:
 
 
 def main() -> None:
+    import os
+
+    sets = load_sets()
     if "--distractors" in sys.argv:
         distracted_home(int(sys.argv[sys.argv.index("--distractors") + 1]))
+        sets = {"seed": sets["seed"]}
+    elif "--home" not in sys.argv:
+        os.environ["RAG_HOME"] = str(corpus_home())
     svc = Service.from_settings()
-    items = load_items()
+    items = [it for its in sets.values() for it in its]
     for name, dense, lexical in (("dense", True, False), ("bm25", False, True), ("fused", True, True)):
         r = Retriever(svc.store, svc.embedder, dense=dense, lexical=lexical)
-        rows = retrieval_rows(items, lambda q, k, r=r: [(h.chunk.doc_id, h.chunk.paragraph) for h in r.search(q, k)])
-        m = retrieval_metrics(rows)
-        print(f"{name:6s} " + "  ".join(f"{k} {v:.3f}" for k, v in m.items()) + f"  (n={len(rows)})")
-        if "-v" in sys.argv:
-            for row in rows:
-                if row["rank"] != 1:
-                    print("   ", row["id"], row["rank"], row["retrieved"], row["question"])
+        for set_name, its in sets.items():
+            for split in ("dev", "test"):
+                group = [it for it in its if it.split == split]
+                rows = retrieval_rows(group, lambda q, k, r=r: [(h.chunk.doc_id, h.chunk.paragraph) for h in r.search(q, k)])
+                m = retrieval_metrics(rows)
+                print(f"{name:6s} {set_name}/{split:5s} " + "  ".join(f"{k} {v:.3f}" for k, v in m.items()) + f"  (n={len(rows)})")
+                if "-v" in sys.argv and split == "dev":  # tune on dev: test is not read question by question
+                    for row in rows:
+                        if row["rank"] != 1:
+                            print("   ", row["id"], row["rank"], row["retrieved"], row["question"])
     times = []
     for it in items[:50]:
         t = time.perf_counter()
