@@ -7,7 +7,8 @@ Each row of FACTS is the index of a question in questions.jsonl (file order) and
     of a corpus, it leans on a pronoun, its reference answer does not answer it, ...).
 Gold paragraphs are the paragraphs of the answer-holding posts that contain a fact; the split is a
 hash of the question id (eval/data.py); `rejection_exclude` lists every post that holds all the
-facts, so the rejection run (the question asked without its sources) really has no answer.
+facts or the question's two rarest words (another report of the same event), so the rejection run
+(the question asked without its sources) really has no answer.
 """
 
 from __future__ import annotations
@@ -95,6 +96,12 @@ FACTS: dict[int, list[list[str]] | str] = {
 # A post that holds every fact of more than this many posts' worth is a common word (美国, 中国):
 # the rejection run then leaves out only the question's own sources.
 MAX_EXCLUDE = 5
+# The corpus often holds other reports of the same event (another paper's account of the same
+# fire, with another death toll): a post that has the question's KEY_TERMS rarest words is about
+# the same subject and may answer it, so the rejection run leaves it out too (unless that is more
+# than MAX_SAME_SUBJECT posts: then the words are not rare enough to name a subject).
+KEY_TERMS = 2
+MAX_SAME_SUBJECT = 15
 
 
 def main() -> None:
@@ -106,7 +113,14 @@ def main() -> None:
     missing = set(range(len(questions))) - FACTS.keys()
     if missing:
         raise SystemExit(f"no decision for questions {sorted(missing)}")
+    from rag.lexical import index_tokens
+
     posts = {p.stem: load_article(p, []) for p in sorted((HERE / "posts").glob("*.md"))}
+    post_words = {d: set(index_tokens(a.title + "\n" + "\n".join(a.paragraphs))) for d, a in posts.items()}
+    df: dict[str, int] = {}
+    for ws in post_words.values():
+        for w in ws:
+            df[w] = df.get(w, 0) + 1
     rows, problems = [], []
     for i, q in enumerate(questions):
         decision = FACTS[i]
@@ -119,7 +133,9 @@ def main() -> None:
         if unseen:
             problems.append(f"#{i} {q['question']}: facts not in the gold posts: {unseen}")
         holders = [d for d, a in posts.items() if all(any(fact_found(f, p) for p in a.paragraphs) for f in decision)]
-        exclude = sorted(set(q["docs"]) | (set(holders) if len(holders) <= MAX_EXCLUDE else set()))
+        keys = sorted((w for w in set(index_tokens(q["question"])) if df.get(w)), key=lambda w: df[w])[:KEY_TERMS]
+        same = [d for d, ws in post_words.items() if keys and set(keys) <= ws]
+        exclude = sorted(set(q["docs"]) | (set(holders) if len(holders) <= MAX_EXCLUDE else set()) | (set(same) if len(same) <= MAX_SAME_SUBJECT else set()))
         rows.append({**row, "kept": True, "facts": decision, "gold": gold, "rejection_exclude": exclude})
     if problems:
         raise SystemExit("\n".join(problems))
