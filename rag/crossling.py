@@ -18,7 +18,7 @@ from pathlib import Path
 from . import cache
 from .text import STOPWORDS
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: stems keep -eed (exceed)
 MAX_TRANSLATIONS = 12  # per English word; CEDICT lists "meeting" under ~150 headwords
 _WORD = re.compile(r"[a-z][a-z\-]+")
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]|CL:\S+|\b(?:variant|surname|abbr|see|old|also written|used in)\b.*", re.IGNORECASE)
@@ -30,7 +30,7 @@ NEWS_GLOSSARY: dict[str, list[str]] = {
     "chair": ["主持", "主席"], "preside": ["主持"], "host": ["主持", "举办", "召开"], "hold": ["召开", "举行", "举办"],
     "attend": ["出席", "参加"], "speech": ["发言", "讲话"], "speak": ["发言", "讲话"], "spoke": ["发言", "讲话"],
     "list": ["上市"], "company": ["企业", "公司"], "firm": ["企业", "公司"], "enterprise": ["企业"], "business": ["企业"],
-    "target": ["目标", "到2025年"], "goal": ["目标"], "secretary": ["书记"], "mayor": ["市长"], "reporter": ["记者"],
+    "target": ["目标", "指标"], "goal": ["目标"], "secretary": ["书记"], "mayor": ["市长"], "reporter": ["记者"],
     "output": ["产值", "规模", "总量"], "scale": ["规模"], "industrial": ["工业", "产业"], "industry": ["产业", "工业"],
     "fund": ["资金"], "funding": ["资金"], "capital": ["资本", "资金"], "investment": ["投入", "投资"],
     "high-tech": ["高新技术", "高企"], "digital": ["数字化", "数字"], "transformation": ["转型"], "innovation": ["创新"],
@@ -40,7 +40,7 @@ NEWS_GLOSSARY: dict[str, list[str]] = {
     "government": ["政府"], "plan": ["计划", "规划"], "year": ["年"], "manufacturing": ["制造业", "制造"],
     "cluster": ["集群"], "above": ["以上", "超过", "超"], "over": ["超过", "以上", "超"], "exceed": ["超过", "超"],
     "billion": ["亿"], "trillion": ["万亿"], "yuan": ["元"], "cultivate": ["培育", "培养"], "foster": ["培育"],
-    "issue": ["出台", "发布", "印发"], "document": ["文件", "意见", "政策", "通报"], "report": ["报道", "记者", "报告"],
+    "issue": ["出台", "发布", "印发"], "document": ["文件", "意见", "政策", "通报"],
 }
 _lock = threading.Lock()
 _index: dict[str, list[str]] | None = None
@@ -50,9 +50,14 @@ def stem(word: str) -> str:
     """Crude English stemming, enough to meet dictionary glosses (chaired → chair, companies → company)."""
     w = word.lower().strip("'-")
     for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not (suffix == "ed" and w.endswith("eed")):  # exceed, need
             return w[: -len(suffix)] + repl
     return w
+
+
+# Look-ups stem the question's words first (meeting → meet): the keys are stemmed alike, or six of
+# them (meeting, logistics, exceed, manufacturing, business, funding) would never be found.
+_GLOSSARY = {stem(k): v for k, v in NEWS_GLOSSARY.items()}
 
 
 def _build() -> dict[str, list[str]]:
@@ -122,7 +127,7 @@ def translations(question: str) -> dict[str, list[str]]:
     """English content word → candidate Chinese words."""
     idx = index()
     # a curated news sense replaces the dictionary's (party → 党委, not 聚会 or 一方)
-    return {w: NEWS_GLOSSARY[w] if w in NEWS_GLOSSARY else idx.get(w, []) for w in dict.fromkeys(english_terms(question))}
+    return {w: _GLOSSARY[w] if w in _GLOSSARY else idx.get(w, []) for w in dict.fromkeys(english_terms(question))}
 
 
 def term_groups(question: str) -> list[list[str]]:

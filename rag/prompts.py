@@ -9,12 +9,6 @@ from pathlib import Path
 
 from .errors import ConfigError
 from .models import Hit
-from .text import has_cjk
-
-# The not-found sentinel: one constant per answer language, shared by the code, prompts and tests.
-SENTINEL_ZH = "文中未提及。"
-SENTINEL_EN = "The article does not say."
-SENTINELS = (SENTINEL_ZH.rstrip("。"), SENTINEL_EN.rstrip("."))
 
 _VAR = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
@@ -25,15 +19,6 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "summary": frozenset({"context", "language", "sentences"}),
     "summary_reduce": frozenset({"partials", "language", "sentences"}),
 }
-
-
-def sentinel_for(question: str) -> str:
-    """The sentinel in the question's language (Chinese unless the question has no CJK)."""
-    return SENTINEL_ZH if has_cjk(question) or not question.strip() else SENTINEL_EN
-
-
-def is_sentinel(text: str) -> bool:
-    return any(s in text for s in SENTINELS)
 
 
 @dataclass(frozen=True)

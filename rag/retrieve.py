@@ -83,6 +83,11 @@ class Retriever:
             self._snap.generation = generation
             return self._snap
 
+    def idf(self, term: str) -> float:
+        """How rare a term is in what is stored (BM25's idf; unseen terms count as rare)."""
+        snap = self._snap or self.snapshot()
+        return snap.bm25.term_idf(term)
+
     def docs(self) -> dict[str, DocInfo]:
         return self.snapshot().docs
 

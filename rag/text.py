@@ -99,6 +99,19 @@ def words(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=8192)
+def _cut_precise(text: str) -> tuple[str, ...]:
+    import jieba
+
+    return tuple(jieba.lcut(text))
+
+
+def precise_words(text: str) -> list[str]:
+    """Content words in jieba's precise mode: whole words only (高新技术, not also 高新 and 技术)."""
+    _ensure_jieba()
+    return [t for t in (tok.strip() for tok in _cut_precise(nfkc(text).lower())) if t and _WORD_RE.search(t) and t not in STOPWORDS]
+
+
 def content_words(text: str) -> list[str]:
     """`words` without stopwords: what a question is about."""
     return [w for w in words(text) if w not in STOPWORDS]

@@ -1,0 +1,124 @@
+"""The retrieved paragraphs, analysed once per answer: sentences with their normalized text, word
+tokens, numbers (with the unit and the words attached to each) and the people named."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .lexicon import person_names, pinyin, role_words
+from .models import Hit
+from .text import NUMBER_RE, content_words, nfkc, split_sentences, words
+from .timewords import annotate, implied_years
+
+_CLAUSE = re.compile(r"[，,；;：:、（）()“”\"]")
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A number in a text: its value (units applied), what follows it, the words before it."""
+
+    value: float
+    unit: str  # the characters right after the number (家, 亿元, %…)
+    surface: str
+    subject: tuple[str, ...]  # content words of its clause before it (工业规模总量 for 2.5万亿元)
+
+
+def amounts(text: str) -> list[Amount]:
+    """Every number of a text with its unit and the words it is about."""
+    from .text import numbers
+
+    t = nfkc(text)
+    out = []
+    spans = list(NUMBER_RE.finditer(t))
+    values = numbers(t)
+    for m, (surface, value) in zip(spans, values):
+        start = max((c.end() for c in _CLAUSE.finditer(t, 0, m.start())), default=0)
+        before = t[start : m.start()]
+        unit = "%" if m.group(4) else t[m.end() : m.end() + 3]
+        words = tuple(w for w in content_words(before) if not re.fullmatch(r"[\d.%年月日号]+", w))
+        out.append(Amount(round(value, 6), unit, surface, words))
+    return out
+
+
+@dataclass
+class Sentence:
+    n: int  # the block (hit) number, 1-based
+    position: int  # index in its paragraph
+    text: str  # as the paragraph has it
+    norm: str  # relative years resolved, NFKC, lower case
+
+    @cached_property
+    def tokens(self) -> frozenset[str]:
+        return frozenset(words(self.norm))
+
+    @cached_property
+    def amounts(self) -> list[Amount]:
+        return amounts(self.norm)
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        return person_names(self.text)
+
+
+@dataclass
+class Evidence:
+    """One retrieved paragraph (its best hit), as read by the answerer and by verification."""
+
+    n: int
+    hit: Hit
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @cached_property
+    def norm(self) -> str:
+        return nfkc(annotate(self.hit.paragraph_text, self.hit.date)).lower()
+
+    @cached_property
+    def tokens(self) -> frozenset[str]:
+        return frozenset(words(self.norm))
+
+    @cached_property
+    def values(self) -> set[float]:
+        """Numbers the paragraph's text states (relative years resolved; never its ¶ or date)."""
+        vals = {a.value for a in amounts(self.norm)}
+        return vals | {float(y) for y in implied_years(self.hit.paragraph_text, self.hit.date)}
+
+    @cached_property
+    def people(self) -> dict[str, tuple[str, ...]]:
+        """Person name → the titles within a few characters before or after it."""
+        text = self.hit.paragraph_text
+        out: dict[str, tuple[str, ...]] = {}
+        for name in person_names(text):
+            near: list[str] = []
+            for m in re.finditer(re.escape(name), text):
+                near += role_words(text[max(0, m.start() - 12) : m.start()]) + role_words(text[m.end() : m.end() + 6])
+            out[name] = tuple(dict.fromkeys(near))
+        return out
+
+    @cached_property
+    def pinyins(self) -> dict[str, str]:
+        """pinyin → person name, for English names (盛蕾 → shenglei)."""
+        return {pinyin(n): n for n in self.people}
+
+    @property
+    def doc_id(self) -> str:
+        return self.hit.chunk.doc_id
+
+
+def gather(hits: Sequence[Hit]) -> list[Evidence]:
+    """One Evidence per retrieved paragraph (numbered as the hits), sentences split once."""
+    out: list[Evidence] = []
+    seen: set[tuple[str, int]] = set()
+    for n, h in enumerate(hits, 1):
+        key = (h.chunk.doc_id, h.chunk.paragraph)
+        if key in seen:
+            continue
+        seen.add(key)
+        ev = Evidence(n, h)
+        for j, s in enumerate(split_sentences(h.paragraph_text)):
+            if len(nfkc(s)) >= 4:
+                ev.sentences.append(Sentence(n, j, s, nfkc(annotate(s, h.date)).lower()))
+        out.append(ev)
+    return out

@@ -1,0 +1,148 @@
+"""How much of a question (or a claim) a sentence or paragraph holds, by meaning as well as words:
+exact words, synonyms and abbreviations (rag.lexicon), shared characters, dictionary senses and
+pinyin for English, and whether it holds the kind of answer asked for."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .evidence import Evidence, Sentence
+from .lexicon import is_abbreviation, pinyin
+from .question import QuestionProfile, Term
+from .text import char_ngrams, number_values
+
+# What a term earns when met in another form than its own (the extractive weights are fitted on
+# top of these, so only their order matters): a synonym or abbreviation (高企 for 高新技术企业),
+# or most of its characters (工业规模 for 工业规模总量).
+NEAR_CREDIT = 0.8
+CHAR_CREDIT = 0.5
+CHAR_SHARE = 0.6  # share of a term's character bigrams that must be present for CHAR_CREDIT
+
+TIME_EXPR = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[今明去前昨后]年|[今明昨前]天|本月|上旬|中旬|下旬|月底|月初|年底|年初|年内|上半年|下半年|上午|下午|凌晨|晚上|早晨|当天|当日|日前|近日|周[一二三四五六日末]|星期[一二三四五六日天]|\d{1,2}[:：]\d{2}")
+DURATION = re.compile(r"\d+(?:\.\d+)?\s*(?:多)?(?:年|个月|天|日|小时|分钟|秒|周)|[一二三四五六七八九十两半几]+(?:年|个月|天|小时|分钟|周)")
+_DURATION_QUESTION = re.compile(r"多久|多长时间|多少(?:年|天|小时|分钟|个月)|how long", re.I)
+_PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|州|国|岛|镇|村|港|河|湖|海|地区|城|湾|山|街道|基地|机场|口岸|中心|馆|广场|体育场|会场|园区|公园)")
+_QUOTED_NAME = re.compile(r"[“「《『\"]([^”」》』\"]{2,24})[”」》』\"]")
+_ORG_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,12}(?:部|局|委|院|会|公司|集团|中心|协会|银行|大学|学院|医院|办公室|政府|研究所|署|厅|处|队|团|社|组织|机构|法院|检察院|联盟)")
+# An aim stated in Chinese policy news: 力争/确保/争取…, 到2025年…, 目标/计划…, 将/要 + verb
+GOAL_EXPR = re.compile(r"力争|确保|争取|目标|指标|计划|规划|预计|有望|到\d{4}\s*年|将[^，。；]{0,6}(?:达到|实现|建成|突破|超过|形成|完成)|要[^，。；]{0,8}(?:达到|实现|建成|突破|超过|形成|完成|打造|培育)")
+_CN_QUANTITY = re.compile(r"[一二三四五六七八九十百千万两几]+(?:分之[一二三四五六七八九十]+|成|倍|[个家项名人条座所件辆架吨台])|倍增|翻番|翻一番")
+
+
+@lru_cache(maxsize=8192)
+def _initials(tokens: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Chinese tokens by their first character (abbreviations share the first character)."""
+    out: dict[str, list[str]] = {}
+    for tok in tokens:
+        if "\u4e00" <= tok[:1] <= "\u9fff":
+            out.setdefault(tok[0], []).append(tok)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def term_credit(term: Term, text: str, tokens: frozenset[str]) -> float:
+    """1 when the term (or, for English, one of its senses) is in the text, NEAR_CREDIT for a
+    synonym or an abbreviation either way, CHAR_CREDIT for most of its characters, else 0."""
+    if any(f in text for f in term.forms):
+        return 1.0
+    if any(f in text for f in term.near):
+        return NEAR_CREDIT
+    word = term.word
+    if "\u4e00" <= word[:1] <= "\u9fff":
+        if word[0] in text and any(is_abbreviation(tok, word) or is_abbreviation(word, tok) for tok in _initials(tokens).get(word[0], ())):
+            return NEAR_CREDIT
+        if any(ph[0] in text and _abbreviated_in(ph, text) for ph in term.phrases):
+            return NEAR_CREDIT
+        if len(word) >= 3:
+            grams = char_ngrams(word)
+            if grams and len(grams & char_ngrams(text)) / len(grams) >= CHAR_SHARE:
+                return CHAR_CREDIT
+    return 0.0
+
+
+def _abbreviated_in(phrase: str, text: str) -> bool:
+    """The text has a 2-3 character abbreviation of the phrase (规上 for 规模以上; not a mere
+    prefix of it, such as 规模)."""
+    start = text.find(phrase[0])
+    while start >= 0:
+        if any(text[start + 1 : start + 2] != phrase[1] and is_abbreviation(text[start : start + n], phrase) for n in (2, 3)):
+            return True
+        start = text.find(phrase[0], start + 1)
+    return False
+
+
+def coverage(terms: tuple[Term, ...], text: str, tokens: frozenset[str]) -> float:
+    """Weighted share of the terms the text holds (each at its credit)."""
+    den = sum(t.weight for t in terms)
+    if not den:
+        return 0.0
+    return sum(t.weight * term_credit(t, text, tokens) for t in terms) / den
+
+
+def names_found(profile: QuestionProfile, ev: Evidence) -> float:
+    """Share of the English names of the question that are people (or words) of the paragraph
+    in pinyin: "Sheng Lei" is 盛蕾; 1 when the question names nobody."""
+    if not profile.names:
+        return 1.0
+    spoken = set(ev.pinyins) | {pinyin(t) for t in ev.tokens if "\u4e00" <= t[:1] <= "\u9fff"}
+    return sum(1 for n in profile.names if n in spoken or n in ev.norm) / len(profile.names)
+
+
+def has_quantity(text: str, unit: str | None = None) -> bool:
+    """An amount that can answer "how many/much": a number that is not a year (or a Chinese
+    one), in the asked unit when the question names one."""
+    from .evidence import amounts
+
+    found = [a for a in amounts(text) if not (1900 <= a.value <= 2100 and a.unit.startswith("年"))]
+    if unit:
+        return any(a.unit.lstrip("万亿多余 ").startswith(unit) or (unit == "%" and a.unit.startswith("%")) for a in found) or bool(re.search(r"[一二三四五六七八九十两几百千万]+\s*" + re.escape(unit), text))
+    return bool(found) or bool(_CN_QUANTITY.search(text))
+
+
+def holds_kind(profile: QuestionProfile, s: Sentence) -> bool:
+    """The sentence holds the kind of answer asked for, beyond what the question already says."""
+    kind, text = profile.kind, s.norm
+    q = profile.text
+    if kind == "quantity":
+        return has_quantity(text, profile.unit)
+    if kind == "time":
+        return bool((DURATION if _DURATION_QUESTION.search(q) else TIME_EXPR).search(text))
+    if kind == "person":
+        return any(n not in q for n in s.names) or (profile.english and bool(s.names))
+    if kind == "place":
+        return any(m.group(0) not in q for m in _PLACE_SUFFIX.finditer(text))
+    if kind == "org":
+        return any(m.group(0) not in q for m in _ORG_SUFFIX.finditer(text))
+    if kind == "name":
+        return any(m.group(1) not in q for m in _QUOTED_NAME.finditer(s.text))
+    if kind == "goal":
+        return bool(GOAL_EXPR.search(text))
+    return True
+
+
+def holds_head(profile: QuestionProfile, s: Sentence) -> bool:
+    """For "哪个州/哪家医院": a word ending in the head noun that the question does not have."""
+    head = profile.head
+    if not head:
+        return False
+    return any(tok.endswith(head) and tok != head and tok not in profile.text for tok in s.tokens) or bool(
+        re.search(r"[\u4e00-\u9fff]{2,}" + re.escape(head), s.norm.replace(profile.text, "")))
+
+
+def novelty(profile: QuestionProfile, s: Sentence) -> float:
+    """Share of the sentence's characters that the question does not have (an answer adds something)."""
+    grams = char_ngrams(s.norm)
+    if not grams:
+        return 0.0
+    q = char_ngrams(profile.text) | {g for t in profile.terms for f in t.forms for g in char_ngrams(f)}
+    return len(grams - q) / len(grams)
+
+
+def years_in(profile: QuestionProfile, text: str) -> bool:
+    """The question names a year and the text (relative years resolved) names it too."""
+    return bool(profile.years) and profile.years <= {int(v) for v in number_values(text) if v == int(v)}
+
+
+def years_missing(profile: QuestionProfile, ev: Evidence) -> bool:
+    """The question names a year the paragraph does not (relative years resolved)."""
+    return bool(profile.years) and not profile.years <= {int(v) for v in ev.values if v == int(v)} | {int(v) for v in number_values(ev.norm)}

@@ -1,0 +1,44 @@
+"""The language resources: general, reachable, and free of any one article's phrases."""
+
+import re
+
+from rag.crossling import NEWS_GLOSSARY, stem, translations
+from rag.lexicon import is_abbreviation, is_pinyin_name, lexicon, person_names, pinyin
+from rag.question import analyse
+
+
+def test_every_glossary_key_is_reachable_from_its_inflected_forms():
+    for key, senses in NEWS_GLOSSARY.items():
+        assert translations(key)[stem(key)] == senses, key
+    assert translations("chaired")["chair"] == NEWS_GLOSSARY["chair"]
+    assert translations("exceeded")[stem("exceeded")] == NEWS_GLOSSARY["exceed"]
+
+
+def test_no_glossary_sense_is_a_number_or_a_date():
+    # "到2025年" as a sense of *target* was one article's phrase, not a translation
+    assert not [(k, s) for k, v in NEWS_GLOSSARY.items() for s in v if re.search(r"\d", s)]
+
+
+def test_abbreviations_take_characters_across_words_not_a_prefix():
+    assert is_abbreviation("高企", "高新技术企业") and is_abbreviation("规上", "规模以上")
+    assert not is_abbreviation("市委", "市委书记") and not is_abbreviation("规模", "规模以上")
+
+
+def test_synonyms_come_from_cilin_groups():
+    assert "举行" in lexicon().synonyms("召开")
+
+
+def test_english_names_are_compared_in_pinyin():
+    assert pinyin("盛蕾") == "shenglei" and is_pinyin_name("Sheng Lei") and is_pinyin_name("Chen Jinhu")
+    assert not is_pinyin_name("United Kingdom")
+    assert "李明华" in person_names("市委副书记、市长李明华主持会议。")
+
+
+def test_question_profiles():
+    idf = lambda w: 1.0
+    goal = analyse("What are the targets for 2030?", idf)
+    assert goal.english and goal.kind == "goal" and goal.is_set and 2030 in goal.years
+    count = analyse("到2030年上市企业超过多少家？", idf)
+    assert count.kind == "quantity" and count.unit == "家" and not count.is_set
+    who = analyse("谁主持了会议？", idf)
+    assert who.kind == "person"
