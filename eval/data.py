@@ -22,6 +22,7 @@ CRUD_DIR = EVAL_DIR / "crud"
 SEED_QUESTIONS = SEED_DIR / "questions.jsonl"
 SUMMARY_FACTS = SEED_DIR / "summary_facts.json"
 CRUD_LABELS = CRUD_DIR / "labels.jsonl"
+CRUD_REWORDED = CRUD_DIR / "paraphrases.jsonl"  # dev questions reworded to tune on (paraphrases.py)
 SEED_DOC = "000_ad50afaed758b5d7"
 SETS = ("seed", "crud")
 SPLITS = ("dev", "test")
@@ -86,15 +87,16 @@ def load_seed(path: Path = SEED_QUESTIONS) -> list[Item]:
     return out
 
 
-def load_crud(path: Path = CRUD_LABELS) -> list[Item]:
+def load_crud(path: Path = CRUD_LABELS, reworded: Path | None = CRUD_REWORDED) -> list[Item]:
     out = []
-    for row in _jsonl(path):
+    rows = _jsonl(path) + (_jsonl(reworded) if reworded and reworded.exists() else [])
+    for row in rows:
         if not row["kept"]:
             continue
         out.append(_check(Item(
             id=row["id"], set="crud", split=row["split"], question=row["question"], kind=row["kind"], facts=row["facts"],
             gold=[(d, p) for d, p in row["gold"]], status="answered", reference=row["reference"],
-            rejection_exclude=tuple(row["rejection_exclude"]), extra={"docs": row["docs"]},
+            rejection_exclude=tuple(row["rejection_exclude"]), extra={"docs": row["docs"], **({"origin": row["origin"]} if "origin" in row else {})},
         )))
     return out
 
