@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from . import tokens
 from .config import Settings
 from .errors import LLMError, QuestionError
+from .evidence import gather
 from .extractive import extract_answer
 from .llm import ChatModel, OnToken
 from .models import Answer, Filters, Hit, Mode
-from .prompts import context, context_block, load_template, sentinel_for
+from .prompts import context, context_block, load_template
+from .question import analyse, sentinel_for
 from .retrieve import Retriever
 from .text import has_cjk, nfkc
 from .verify import CrossScorer, verify
@@ -108,6 +110,8 @@ def answer(
     q = clean_question(question)
     hits = retriever.search(retrieval_query(q, history), k=k or settings.top_k, filters=filters)
     cross = None if has_cjk(q) else cross_scorer(retriever)
+    idf = retriever.idf
+    profile = analyse(q, idf)
     warnings: list[str] = []
     model_name: str | None = None
     usage: dict[str, int] | None = None
@@ -126,18 +130,18 @@ def answer(
             hits = packed
         except LLMError as exc:
             warnings.append(f"llm_failed: {exc}; answered extractively instead")
+    evidence = gather(hits)  # the paragraphs, split and annotated once for the answer and its checks
     checked = None
     mode: Mode
     if raw is not None:
-        checked = verify(raw, hits, q, cross)
+        checked = verify(raw, hits, q, cross, evidence=evidence, idf=idf)
         if checked.status == "not_found" and any(w.startswith("no_verified_citations") for w in checked.warnings):
             # the model said things and none could be checked: quote the article instead
             warnings += checked.warnings + ["llm_unverifiable: no claim of the model's answer could be verified; answered extractively instead"]
             checked = None
     if checked is None:
-        idf = retriever.snapshot().bm25.term_idf
-        raw = extract_answer(q, hits, idf, cross) if hits else sentinel_for(q)
-        checked = verify(raw, hits, q, cross)
+        raw = extract_answer(q, hits, idf, cross, profile=profile, evidence=evidence) if hits else profile.sentinel
+        checked = verify(raw, hits, q, cross, evidence=evidence, idf=idf)
         mode = "extractive"
         if on_token is not None:
             on_token(checked.text)  # nothing to stream: the whole verified answer at once

@@ -1,8 +1,19 @@
-"""Citation verification, run after every answer (LLM or extractive).
+"""Citation verification, claim by claim, after every answer (LLM or extractive).
 
-Markers outside 1..k are dropped; claims whose numbers are not in their cited paragraphs are
-dropped; each citation gets a verbatim quote from its paragraph; markers are renumbered by
-first appearance. Everything removed is reported in `warnings`.
+Echoes of the context format (<<<, >>>, block headers) are stripped first. Then each claim is
+checked against every retrieved paragraph:
+- its numbers must be in the paragraph's own text (never its ¶ number, header or post date), and
+  the words a number is about in the claim must be the ones beside it in the paragraph
+  (GDP总量超过2.5万亿元 is not supported by 工业规模总量超过2.5万亿元);
+- a person it names must be in the paragraph, with the role the claim gives them;
+- a quotation must be verbatim there;
+- most of its content must be there (characters, words, synonyms; for English, dictionary
+  senses and pinyin names).
+A claim keeps the cited paragraphs that support it; a claim cited wrongly, or not at all, that one
+paragraph supports is cited to it (`citation_repaired`); a claim no paragraph supports is dropped.
+A sentence that only says the sentinel stays, and makes the answer `partial`; a sentinel does not
+shield the rest of its sentence. Markers are renumbered by first appearance, each citation gets
+the verbatim span of its paragraph that supports it, and everything removed is in `warnings`.
 """
 
 from __future__ import annotations
@@ -11,29 +22,41 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from .evidence import Evidence, amounts, gather
+from .lexicon import ROLES, is_pinyin_name, lexicon, person_names, pinyin, role_words
 from .models import Citation, Hit, Status
-from .prompts import is_sentinel, sentinel_for
-from .text import char_ngrams, has_cjk, nfkc, number_values, numbers, split_sentences
-from .timewords import implied_years
+from .question import LIST_NOTE_RE, SENTINELS, is_sentinel, list_note, only_sentinel, sentinel_for
+from .text import char_ngrams, content_words, has_cjk, nfkc, number_values, split_sentences
 
 MARKER_RE = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]］】]")
-_QUOTED = re.compile(r"[“「『\"]([^”」』\"]{4,})[”」』\"]")
+_OPEN, _CLOSE = "“「『", "”」』"
+_ROLE_CLAIM = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:是|为|担任|出任|任)(" + "|".join(sorted(ROLES, key=len, reverse=True)) + ")")
+_ROLE_CLAIM_REV = re.compile("(" + "|".join(sorted(ROLES, key=len, reverse=True)) + r")(?:是|为|由)([\u4e00-\u9fff]{2,3})(?=[，,。；;、]|$|担任|主持|出席)")
 _TRAIL = re.compile(r"[。！？；!?;.，,、\s]+$")
+# the context format, echoed back by small models: delimiters and block headers
+_ECHO = re.compile(r"<<<|>>>|\[\d+\]\s*《[^》\n]*》\s*\d{4}-\d{2}-\d{2}\s*¶\d+|《[^》\n]*》\s*\d{4}-\d{2}-\d{2}\s*¶\d+|^\s*(?:Context blocks|Question|Answer)\b[^\n]*$", re.M)
+_EN_NAME = re.compile(r"\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)+)\b")
 
-# A cited sentence supports a Chinese claim when at least this share of the claim's character
-# bigrams occur in it. A paraphrase of a 40-character sentence keeps ~10 of ~40 bigrams (0.25);
-# an unrelated sentence of the same article shares ~2-4 (under 0.1).
-MIN_SUPPORT = 0.15
-
-# An English claim is supported by a Chinese paragraph when a quarter of its content words have
-# a dictionary translation there (answers measured 0.5-0.83; leaked prompt text 0.0).
-MIN_CROSS_SUPPORT = 0.25
-
-# A sentence that says the sentinel ("文中未提及其他目标。") is short; a long one that merely
-# contains it (a leaked prompt) is a claim like any other and needs citations.
-SENTINEL_CLAIM_CHARS = 60
+# A paragraph supports a Chinese claim when this share of the claim's character bigrams (marks and
+# the sentinel left out) is in the window of its best sentence and the ones around it. A faithful
+# paraphrase keeps 0.4-1.0 (the fake model's reworded claims: 0.6+); unrelated sentences of the
+# same topic share under 0.25.
+MIN_SUPPORT = 0.4
+# An English claim: this share of its content words must have a dictionary sense (or be a name
+# in pinyin, or a number) in the paragraph.
+MIN_CROSS_SUPPORT = 0.5
+# …and at least this many of its words (names included) must be found: "There are 2 such
+# projects" has one word to check, too little to call it supported.
+MIN_CROSS_WORDS = 2
+# The words a number is about (before it in its clause): this weighted share must be beside the
+# same number in the paragraph, and always the rarest of them.
+MIN_SUBJECT = 0.5
+# A claim that is this long and is the paragraph's own text (relative years resolved) is its quote:
+# the other checks can only misread it (a district name taken for a person).
+MIN_VERBATIM = 8
 
 CrossScorer = Callable[[str, Sequence[str]], list[float]]  # claim, sentences → similarity
+IdfFn = Callable[[str], float]
 
 
 @dataclass
@@ -48,6 +71,19 @@ class Verified:
     citations: list[Citation]
     warnings: list[str]
     status: Status
+
+
+@dataclass
+class Support:
+    ok: bool
+    score: float
+    sentences: list[int]  # indexes into the paragraph's sentences
+    why: str = ""  # the first check that failed
+
+
+def strip_echoes(raw: str) -> str:
+    """The answer without echoed delimiters and block headers."""
+    return _ECHO.sub("", raw)
 
 
 def split_claims(answer: str) -> list[Claim]:
@@ -73,32 +109,168 @@ def _marker_numbers(text: str) -> list[int]:
     return [int(n) for m in MARKER_RE.finditer(text) for n in re.split(r"[^\d]+", m.group(1)) if n]
 
 
-def _support(claim: str, sentence: str) -> float:
+def _without_sentinel(text: str) -> str:
+    for s in SENTINELS:
+        text = text.replace(s, "")
+    return text.strip(" ，,。.；;")
+
+
+def _bigram_share(claim: str, text: str) -> float:
     grams = char_ngrams(claim)
-    return len(grams & char_ngrams(sentence)) / len(grams) if grams else 0.0
+    return len(grams & char_ngrams(text)) / len(grams) if grams else 0.0
 
 
-def _allowed_numbers(hit: Hit) -> set[float]:
-    vals = number_values(hit.paragraph_text)
-    vals |= {float(y) for y in implied_years(hit.paragraph_text, hit.date)}
-    if hit.date:  # the block header shows the date
-        y, m, d = hit.date.split("-")
-        vals |= {float(y), float(int(m)), float(int(d))}
-    vals.add(float(hit.chunk.paragraph))  # "¶13" / "paragraph 13"
-    return {round(v, 6) for v in vals}
+def _clause_words(text: str, idf: IdfFn) -> dict[str, float]:
+    return {w: idf(w) for w in dict.fromkeys(content_words(text)) if len(w) >= 2}
 
 
-def best_sentences(claim: str, paragraph: str, cross: CrossScorer | None = None) -> tuple[int, float, list[str]]:
-    """Index and support of the paragraph sentence that best supports `claim`."""
-    sents = split_sentences(paragraph) or [paragraph]
-    claim_nums = number_values(claim)
-    if has_cjk(claim) or cross is None:
-        scores = [_support(claim, s) + 0.3 * len(claim_nums & number_values(s)) for s in sents]
+def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tuple[bool, str]:
+    """Every number of the claim is in the paragraph's text, about the same thing."""
+    para = amounts(ev.norm)
+    english = not has_cjk(claim)
+    for a in amounts(claim):
+        if a.value in allowed:
+            continue  # the question's own numbers
+        same = [p for p in para if p.value == a.value]
+        if not same and a.value not in ev.values:
+            return False, f"ungrounded_number: {a.surface}"
+        if english:  # English puts a number's subject after it: the clause around it must say the claim
+            from .crossling import coverage as dict_coverage
+
+            clauses = [c for c in re.split(r"[。！？；;]", ev.norm) if any(v == a.value for v in (x.value for x in amounts(c)))]
+            if clauses and max(dict_coverage(claim, c) for c in clauses) < MIN_CROSS_SUPPORT:
+                return False, f"unsupported_subject: {a.surface} is not about what the claim says there"
+            continue
+        words = {w: v for w, v in ((w, idf(w)) for w in a.subject if len(w) >= 2) if w not in ("超过", "达到", "实现", "增长", "约", "左右", "以上")}
+        if not words or not same:
+            continue
+        lex = lexicon()
+        best = 0.0
+        for p in same:
+            ctx = set(p.subject)
+            ctx_text = "".join(p.subject)
+            got = {w for w in words if w in ctx or w in ctx_text or any(s in ctx_text for s in lex.synonyms(w))}
+            share = sum(words[w] for w in got) / sum(words.values())
+            top = max(words.values())
+            if all(w in got for w in words if words[w] >= top):  # the rarest (all of them on a tie)
+                best = max(best, share)
+        if best < MIN_SUBJECT:
+            return False, f"unsupported_subject: {a.surface} is not about {'、'.join(sorted(words, key=lambda w: -words[w])[:2])} there"
+    return True, ""
+
+
+def _people_ok(claim: str, ev: Evidence) -> tuple[bool, str]:
+    """A person the claim names is in the paragraph, with the role the claim gives them."""
+    names = list(person_names(claim))
+    if not has_cjk(claim):
+        names = []
+        for n in _EN_NAME.findall(claim):
+            if not is_pinyin_name(n):
+                continue  # United Kingdom, Party Secretary: English words, not a Chinese name
+            key = n.replace(" ", "").replace("-", "").lower()
+            match = ev.pinyins.get(key)
+            if match is None:
+                known = {pinyin(t) for t in ev.tokens if "\u4e00" <= t[:1] <= "\u9fff"}
+                if key not in known and n.lower() not in ev.norm:
+                    return False, f"unsupported_person: {n} is not in the paragraph"
+                continue
+            # what the claim says of them must be said in a sentence that names them
+            from .crossling import coverage as dict_coverage
+
+            said_there = [s.norm for s in ev.sentences if match in s.text] or [ev.norm]
+            if max(dict_coverage(claim, t) for t in said_there) < MIN_CROSS_SUPPORT:
+                return False, f"unsupported_person: the paragraph does not say that of {n} ({match})"
+            names.append(match)
+    # "X是市长", "X担任董事长", "市长是X": whoever X is, the paragraph must give X that title
+    found = [(m.group(1), m.group(2)) for m in _ROLE_CLAIM.finditer(claim)] + [(m.group(2), m.group(1)) for m in _ROLE_CLAIM_REV.finditer(claim)]
+    for who, role in found if has_cjk(claim) else ():
+        if who in names:
+            continue
+        text = ev.hit.paragraph_text
+        spots = [i for i in range(len(text)) if text.startswith(who, i)]
+        if not spots or not any(role in text[max(0, i - 12) : i + len(who) + 8] for i in spots):
+            return False, f"unsupported_role: the paragraph does not call {who} {role}"
+    for name in names:
+        if name not in ev.hit.paragraph_text:
+            return False, f"unsupported_person: {name} is not in the paragraph"
+        said = role_words(claim.replace(name, " ", 1)) if has_cjk(claim) else []
+        if said and ev.people.get(name) is not None:
+            near = ev.people[name]
+            if not any(r in near or any(r in x or x in r for x in near) for r in said):
+                return False, f"unsupported_role: the paragraph does not call {name} {said[0]}"
+    return True, ""
+
+
+def quotations(text: str, min_chars: int = 6) -> list[str]:
+    """The quoted spans of a text, nested quotes kept inside their outer quote (“…“双百”…”)."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            if depth == 0:
+                start = i + 1
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+            if depth == 0 and i - start >= min_chars:
+                out.append(text[start:i])
+    for m in re.finditer(r'"([^"]{' + str(min_chars) + r',})"', text):
+        out.append(m.group(1))
+    return out
+
+
+def _quotes_ok(claim: str, evidence: Sequence[Evidence]) -> tuple[bool, str]:
+    """A Chinese quotation must be verbatim in a retrieved paragraph (an English one is a
+    translation: its words are checked like the rest of the claim)."""
+    for quoted in quotations(claim) if has_cjk(claim) else ():
+        q = re.sub(r"\W", "", nfkc(quoted))
+        if not any(q in re.sub(r"\W", "", nfkc(ev.hit.paragraph_text)) for ev in evidence):
+            return False, f"quote_not_in_source: “{quoted[:40]}” is in no retrieved paragraph"
+    return True, ""
+
+
+def support(claim: str, ev: Evidence, idf: IdfFn, allowed: set[float], cross: CrossScorer | None = None) -> Support:
+    """Does the paragraph support the claim, and with which of its sentences."""
+    core = _TRAIL.sub("", nfkc(_without_sentinel(claim))).lower()
+    if len(core) >= MIN_VERBATIM and core in ev.norm:  # quoted as the paragraph says it
+        at = [i for i, s in enumerate(ev.sentences) if core in s.norm or s.norm.rstrip("。！？；!?;.") in core]
+        return Support(True, 1.0, at or [0])
+    ok, why = _numbers_ok(claim, ev, allowed, idf)
+    if not ok:
+        return Support(False, 0.0, [], why)
+    ok, why = _people_ok(claim, ev)
+    if not ok:
+        return Support(False, 0.0, [], why)
+    sents = [s.text for s in ev.sentences] or [ev.hit.paragraph_text]
+    core = _without_sentinel(claim)
+    if has_cjk(core):
+        scores = []
+        for i in range(len(sents)):
+            window = "".join(sents[max(0, i - 1) : i + 2])
+            scores.append(0.7 * _bigram_share(core, sents[i]) + 0.3 * _bigram_share(core, window))
+        best = max(range(len(sents)), key=lambda i: scores[i])
+        window_share = _bigram_share(core, "".join(sents[max(0, best - 1) : best + 2]))
+        if window_share < MIN_SUPPORT:
+            return Support(False, window_share, [best], f"unsupported_citation: shares {window_share:.2f} of its characters")
+        if _bigram_share(core, sents[best]) >= MIN_SUPPORT:
+            return Support(True, window_share, [best])  # the quote is the one sentence that says it
+        picked = [i for i in range(max(0, best - 1), min(len(sents), best + 2)) if _bigram_share(core, sents[i]) >= MIN_SUPPORT / 2] or [best]
+        return Support(True, window_share, picked)
+    from .crossling import translations
+
+    hay = ev.norm
+    senses = translations(core)
+    counted = [w for w, zh in senses.items() if zh or w in hay]
+    matched = [w for w in counted if w in hay or any(z in hay for z in senses[w])]
+    named = sum(1 for n in _EN_NAME.findall(core) if is_pinyin_name(n))  # checked by _people_ok above
+    cov = len(matched) / len(counted) if counted else 0.0
+    if cov < MIN_CROSS_SUPPORT or len(matched) + named < MIN_CROSS_WORDS:
+        return Support(False, cov, [], f"unsupported_citation: {len(matched)} of its {len(counted)} words have a sense there")
+    if cross is not None:
+        sims = cross(core, sents)
+        best = max(range(len(sents)), key=lambda i: sims[i])
     else:
-        sims = cross(claim, sents)
-        scores = [sim + 0.3 * len(claim_nums & number_values(s)) for sim, s in zip(sims, sents)]
-    best = max(range(len(sents)), key=lambda i: scores[i])
-    return best, scores[best], sents
+        best = max(range(len(sents)), key=lambda i: _bigram_share(core.lower(), sents[i].lower()))
+    return Support(True, cov, [best])
 
 
 def _quote_span(paragraph: str, sents: list[str], idxs: list[int]) -> str:
@@ -115,98 +287,96 @@ def _quote_span(paragraph: str, sents: list[str], idxs: list[int]) -> str:
     return "".join(sents[lo : hi + 1])
 
 
-def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | None = None) -> Verified:
+def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | None = None, *,
+           evidence: Sequence[Evidence] | None = None, idf: IdfFn | None = None) -> Verified:
     """Check an answer's citations against the hits it was written from (markers 1..len(hits))."""
+    evidence = list(evidence) if evidence is not None else gather(hits)
+    by_n = {ev.n: ev for ev in evidence}
+    idf = idf or (lambda w: 1.0)
     warnings: list[str] = []
     k = len(hits)
-    question_numbers = number_values(question)
-    claims = split_claims(raw)
-    kept: list[tuple[str, list[int]]] = []  # claim text, valid hit indexes (1-based, original)
-    support: dict[int, list[int]] = {}  # hit index → supporting sentence indexes
-    sentences_of: dict[int, list[str]] = {}
-    saw_sentinel = False
+    allowed = number_values(question)
+    claims = split_claims(strip_echoes(raw))
+    kept: list[tuple[str, list[int]]] = []
+    support_of: dict[int, list[int]] = {}
+    saw_sentinel = had_note = said_not_found = False
 
     for claim in claims:
-        if is_sentinel(claim.text) and len(claim.text) <= SENTINEL_CLAIM_CHARS and not numbers(claim.text):
-            saw_sentinel = True
-            kept.append((claim.text, []))
+        if only_sentinel(claim.text):
+            saw_sentinel = said_not_found = True
             continue
+        if LIST_NOTE_RE.fullmatch(claim.text):  # recounted below, over the claims that stay
+            had_note = True
+            continue
+        text = claim.text
+        if is_sentinel(text):  # "市长是陈金虎，文中未提及。": the sentinel does not shield the rest
+            saw_sentinel = True
+            text = _without_sentinel(text) + ("。" if has_cjk(text) else ".")
         valid = []
         for n in dict.fromkeys(claim.markers):
             if 1 <= n <= k:
                 valid.append(n)
             else:
                 warnings.append(f"invalid_citation: [{n}] is not one of the {k} context blocks; dropped")
-        # every number must be in a cited paragraph (or the question)
-        cited_numbers: set[float] = set()
-        for n in valid:
-            cited_numbers |= _allowed_numbers(hits[n - 1])
-        bad = [surface for surface, v in numbers(claim.text) if round(v, 6) not in cited_numbers and round(v, 6) not in question_numbers]
-        if bad:
-            warnings.append(f"ungrounded_number: {', '.join(bad)} not in the cited paragraphs; claim dropped: {claim.text[:60]}")
+        ok, why = _quotes_ok(text, evidence)
+        if not ok:
+            warnings.append(f"{why}; claim dropped: {text[:60]}")
             continue
-        # each citation must support the claim; the quote is the best sentence of its paragraph
-        amounts = {round(v, 6) for _, v in numbers(claim.text) if not 1900 <= v <= 2100} - question_numbers
-        final = []
+        checks = {ev.n: support(text, ev, idf, allowed, cross) for ev in evidence}
+        cited = [n for n in valid if n in by_n and checks[n].ok]
         for n in valid:
-            hit = hits[n - 1]
-            idx, score, sents = best_sentences(claim.text, hit.paragraph_text, cross)
-            holds_none = bool(amounts) and not (amounts & _allowed_numbers(hit))  # cites for 150家 a paragraph without 150
-            if has_cjk(claim.text):
-                unsupported = score < MIN_SUPPORT
-            else:  # English prose over a Chinese paragraph: its words looked up in the dictionary
-                from .crossling import coverage
-
-                unsupported = not amounts and coverage(claim.text, hit.paragraph_text) < MIN_CROSS_SUPPORT
-            if unsupported or holds_none:
-                warnings.append(f"unsupported_citation: [{n}] ({hit.ref}) does not support: {claim.text[:60]}")
+            if n in by_n and not checks[n].ok:
+                warnings.append(f"{checks[n].why.split(':')[0]}: [{n}] ({by_n[n].hit.ref}) does not support: {text[:60]}" if checks[n].why.startswith("unsupported_citation") else f"{checks[n].why} in [{n}] ({by_n[n].hit.ref}): {text[:60]}")
+        if not cited:
+            others = sorted((n for n, s in checks.items() if s.ok), key=lambda n: -checks[n].score)
+            if others:
+                n = others[0]
+                what = f"[{', '.join(map(str, valid))}] → [{n}]" if valid else f"uncited → [{n}]"
+                warnings.append(f"citation_repaired: {what} ({by_n[n].hit.ref}) supports: {text[:60]}")
+                cited = [n]
+            else:
+                if not valid:
+                    warnings.append(f"uncited_sentence: dropped: {text[:60]}")
+                else:
+                    warnings.append(f"unsupported_claim: no retrieved paragraph supports it; dropped: {text[:60]}")
                 continue
-            for quoted in _QUOTED.findall(claim.text):
-                if nfkc(quoted) not in nfkc(hit.paragraph_text) and not any(nfkc(quoted) in nfkc(h.paragraph_text) for h in hits):
-                    warnings.append(f"quote_not_in_source: “{quoted[:40]}” is not in {hit.ref}; quote repaired to its best sentence")
-            sentences_of[n] = sents
-            support.setdefault(n, []).append(idx)
-            final.append(n)
-        if not final:  # a claim nobody can check is not shown as part of the answer
-            if not valid:
-                warnings.append(f"uncited_sentence: dropped: {claim.text[:60]}")
-            continue
-        kept.append((claim.text, final))
+        for n in cited:
+            support_of.setdefault(n, []).extend(checks[n].sentences)
+        kept.append((text, cited))
 
     # renumber by first appearance
-    dropped: set[int] = set()
     order: dict[int, int] = {}
     citations = []
     for _, ns in kept:
         for old in ns:
-            if old in order or old in dropped:
+            if old in order:
                 continue
-            hit = hits[old - 1]
-            quote = _quote_span(hit.paragraph_text, sentences_of[old], support[old])
-            if nfkc(quote) not in nfkc(hit.paragraph_text):  # cannot happen by construction; checked anyway
-                warnings.append(f"quote_not_verbatim: {hit.ref}; citation dropped")
-                dropped.add(old)
-                continue
+            ev = by_n[old]
+            sents = [s.text for s in ev.sentences] or [ev.hit.paragraph_text]
+            quote = _quote_span(ev.hit.paragraph_text, sents, support_of[old])
             order[old] = len(order) + 1
+            hit = ev.hit
             citations.append(Citation(n=order[old], doc_id=hit.chunk.doc_id, title=hit.title, date=hit.date, paragraph=hit.chunk.paragraph, ref=hit.ref, text=hit.paragraph_text, quote=quote))
 
+    english = not (has_cjk(question) or has_cjk(raw))
     parts = []
     for text, ns in kept:
-        marks = "".join(f"[{order[n]}]" for n in ns if n in order)
+        marks = "".join(f"[{order[n]}]" for n in dict.fromkeys(ns))
         body = _TRAIL.sub("", text)
-        tail = text[len(body) :].strip()
+        tail = text[len(body) :].strip() or ("." if english else "。")
         parts.append(f"{body}{marks}{tail}")
-    joiner = "" if has_cjk(question) or has_cjk(raw) else " "
-    text = joiner.join(parts).strip()
-
+    joiner = " " if english else ""
     status: Status
     if not citations:
         status = "not_found"
-        if not saw_sentinel and claims:
+        if not said_not_found and claims:  # a sentinel inside a dropped sentence says nothing
             warnings.append("no_verified_citations: nothing in the answer could be checked against the sources")
         text = sentinel_for(question)
-    elif saw_sentinel:
-        status = "partial"
     else:
-        status = "answered"
+        if had_note and len(kept) > 1:
+            parts.append(list_note(len(kept), len(citations), english))
+        if saw_sentinel:
+            parts.append(sentinel_for(question))
+        status = "partial" if saw_sentinel else "answered"
+        text = joiner.join(parts).strip()
     return Verified(text=text, citations=citations, warnings=warnings, status=status)

@@ -1,0 +1,103 @@
+"""Verification, one rule per test, on paragraphs built by hand (no store, no retriever): a claim
+is re-cited or dropped by what the paragraphs' own text says, never by their headers."""
+
+from rag.models import Chunk, Hit
+from rag.question import SENTINEL_ZH, analyse
+from rag.verify import strip_echoes, verify
+
+# Invented paragraphs in the style of a city newspaper's report (no seed sentence).
+TARGETS = "到2030年，全市工业规模总量超过3.2万亿元，制造业增加值占GDP比重稳定在40%左右。"
+LISTED = "深入实施上市企业倍增计划，到2030年上市企业超过180家。"
+PEOPLE = "市委书记王建国出席会议并讲话。市委副书记、市长李明华主持会议。"
+OTHER = "今年一季度，全市完成固定资产投资增长8%，新开工项目52个。"
+
+
+def hit(text: str, paragraph: int, doc: str = "news_a", date: str = "2023-03-01", title: str = "全市产业大会召开") -> Hit:
+    chunk = Chunk(id=f"{doc}:p{paragraph}:0:x", doc_id=doc, paragraph=paragraph, part=0, text=text, tokens=0)
+    return Hit(chunk=chunk, score=0.0, title=title, date=date, paragraph_text=text)
+
+
+HITS = [hit(TARGETS, 13), hit(LISTED, 14), hit(PEOPLE, 9), hit(OTHER, 21)]
+
+
+def codes(v) -> list[str]:
+    return [w.split(":")[0] for w in v.warnings]
+
+
+def test_a_true_claim_cited_to_the_wrong_block_is_re_cited():
+    v = verify("到2030年上市企业超过180家[1]。", HITS, "到2030年上市企业超过多少家？")
+    assert v.status == "answered" and [c.paragraph for c in v.citations] == [14]
+    assert v.text == "到2030年上市企业超过180家[1]。" and "citation_repaired" in codes(v)
+
+
+def test_an_uncited_claim_that_a_block_supports_gets_its_citation():
+    v = verify("制造业增加值占GDP比重稳定在40%左右。", HITS, "制造业占比是多少？")
+    assert [c.paragraph for c in v.citations] == [13] and v.text.endswith("[1]。")
+    assert any(w.startswith("citation_repaired: uncited") for w in v.warnings)
+
+
+def test_a_claim_no_block_supports_is_dropped():
+    v = verify("全市新增高新技术企业600家[2]。上市企业超过180家[2]。", HITS, "q")
+    assert v.text == "上市企业超过180家[1]。" and "unsupported_claim" in codes(v) or "ungrounded_number" in " ".join(v.warnings)
+    assert "600" not in v.text
+
+
+def test_a_number_is_grounded_by_the_text_not_the_paragraph_number_or_date():
+    # ¶13 and a post dated 2023-03-01: neither 13 nor 2023/3/1 may ground a claim
+    v = verify("全市共有13个区[1]。", HITS, "全市有几个区？")
+    assert v.status == "not_found" and v.citations == []
+    v = verify("大会于2023年3月1日召开[1]。", HITS, "大会何时召开？")
+    assert v.status == "not_found" and v.citations == []
+
+
+def test_the_sentinel_shields_only_a_sentence_that_is_the_sentinel_alone():
+    v = verify(f"到2030年上市企业超过180家[2]。市长是王建国，{SENTINEL_ZH}", HITS, "上市企业有多少家，市长是谁？")
+    assert "王建国" not in v.text and "180家" in v.text
+    assert v.status == "partial" and v.text.endswith(SENTINEL_ZH)
+    alone = verify(f"到2030年上市企业超过180家[2]。{SENTINEL_ZH}", HITS, "q")
+    assert alone.status == "partial" and not [w for w in alone.warnings if "dropped" in w]
+
+
+def test_the_subject_of_a_number_must_be_the_paragraph_s():
+    # the paragraph has 3.2万亿元 of 工业规模总量, not of GDP
+    v = verify("全市GDP总量超过3.2万亿元[1]。", HITS, "全市GDP总量是多少？")
+    assert v.status == "not_found" and v.citations == []
+    kept = verify("全市工业规模总量超过3.2万亿元[1]。", HITS, "全市工业规模总量是多少？")
+    assert kept.status == "answered" and [c.paragraph for c in kept.citations] == [13]
+
+
+def test_a_person_s_role_must_be_the_one_beside_the_name():
+    v = verify("市长王建国主持会议[3]。", HITS, "谁主持了会议？")
+    assert v.citations == [] and "王建国" not in v.text
+    ok = verify("市长李明华主持会议[3]。", HITS, "谁主持了会议？")
+    assert ok.status == "answered" and [c.paragraph for c in ok.citations] == [9]
+
+
+def test_an_english_claim_with_the_wrong_name_is_dropped_and_the_right_one_kept():
+    wrong = verify("Wang Jianguo chaired the meeting [3].", HITS, "Who chaired the meeting?")
+    assert wrong.citations == [] and wrong.status == "not_found"
+    right = verify("Li Minghua chaired the meeting [3].", HITS, "Who chaired the meeting?")
+    assert right.status == "answered" and [c.paragraph for c in right.citations] == [9]
+
+
+def test_echoes_of_the_context_format_are_stripped_before_claims_are_split():
+    raw = "<<<\n[1] 《全市产业大会召开》 2023-03-01 ¶14\n到2030年上市企业超过180家[2]。\n>>>"
+    assert "<<<" not in strip_echoes(raw) and "¶14" not in strip_echoes(raw)
+    v = verify(raw, HITS, "到2030年上市企业超过多少家？")
+    assert v.text == "到2030年上市企业超过180家[1]。" and v.warnings == []
+
+
+def test_a_verbatim_sentence_is_its_own_support():
+    v = verify("深入实施上市企业倍增计划，到2030年上市企业超过180家[2]。", HITS, "q")
+    assert v.status == "answered" and v.warnings == [] and v.citations[0].quote == LISTED
+
+
+def test_a_list_is_recounted_over_the_claims_that_stay():
+    raw = "到2030年上市企业超过180家[2]。制造业增加值占GDP比重稳定在40%左右[1]。全市新增独角兽企业9家[1]。以上3项出自2个段落。"
+    v = verify(raw, HITS, "到2030年的目标有哪些？")
+    assert v.text.endswith("以上2项出自2个段落。") and "独角兽" not in v.text
+
+
+def test_a_goal_question_is_a_list_over_its_year():
+    p = analyse("到2030年的目标是什么？", lambda w: 1.0)
+    assert p.is_set and p.kind == "goal" and 2030 in p.years and p.subject is not None and p.subject.word == "2030年"
