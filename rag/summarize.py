@@ -11,6 +11,7 @@ from . import tokens
 from .answer import Budget, system_prompt
 from .config import Settings
 from .errors import LLMError, NotIngested
+from .evidence import gather
 from .llm import ChatModel, OnToken
 from .models import Answer, Article, Hit
 from .prompts import context, load_template
@@ -111,12 +112,18 @@ def summarize(
     arts = retriever.articles(ids)
     label = f"summary of {ids[0]}" if len(ids) == 1 else f"summary of {len(ids)} posts"
     blocks: list[Hit] = [retriever.paragraph_hit(d, i) for d in ids for i in range(1, len(arts[d].paragraphs) + 1)]
+    evidence = gather(blocks)  # split and annotated once, for the check of either summary
     warnings: list[str] = []
     if llm is not None:
         try:
             raw, model, usage = _llm_summary(blocks, settings, llm, language, on_token)
-            checked = verify(raw, blocks, "总结" if language == "中文" else "summary")
-            return Answer(question=label, answer=checked.text, status=checked.status, mode="llm", model=model, warnings=checked.warnings, citations=checked.citations, usage=usage)
+            checked = verify(raw, blocks, "总结" if language == "中文" else "summary", evidence=evidence, idf=retriever.idf)
+            if checked.citations:  # every claim a paragraph supports stays, re-cited if need be
+                return Answer(question=label, answer=checked.text, status=checked.status, mode="llm", model=model, warnings=checked.warnings, citations=checked.citations, usage=usage)
+            # a small model may copy the prompt's example or say only the sentinel: as `ask` does,
+            # fall back to a labeled extractive summary rather than return nothing checkable
+            warnings += checked.warnings
+            warnings.append("llm_unverifiable: no claim of the model's summary is supported by the paragraphs; summarized extractively instead")
         except LLMError as exc:
             warnings.append(f"llm_failed: {exc}; summarized extractively instead")
     per_doc = SUMMARY_SENTENCES if len(ids) == 1 else MULTI_DOC_SENTENCES
@@ -127,7 +134,7 @@ def summarize(
             text = annotate(sent, arts[d].date)
             body = text.rstrip("。！？；!?;，,")
             parts.append(f"{body}[{index[(d, para)]}]{text[len(body):] or '。'}")
-    checked = verify("".join(parts), blocks, "总结")
+    checked = verify("".join(parts), blocks, "总结", evidence=evidence, idf=retriever.idf)
     out = Answer(question=label, answer=checked.text, status=checked.status, mode="extractive", warnings=warnings + checked.warnings, citations=checked.citations)
     if on_token is not None:
         on_token(out.answer)
