@@ -38,7 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 BLOCK_RE = re.compile(r"\[(\d+)\]([^\n]*)\n<<<\n(.*?)\n>>>", re.S)
 HEADER_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) ¶(\d+)\s*$")
 QUESTION_RE = re.compile(r"^Question: (.*)$", re.M)
-SENTINEL_RE = re.compile(r"reply with exactly this sentence and nothing else: (.+?)(?: If they|\n|$)")
+SENTINEL_RE = re.compile(r"do not answer the question, reply only: (.+?)(?:\n|$)")
 PARTIALS_RE = re.compile(r"^\(\d+\) (.*)$", re.M)
 SENT_RE = re.compile(r"[^。！？；!?;]+[。！？；!?;]?[”’」』]*")
 INJECTION_RE = re.compile(r"忽略(?:以上|之前|上述)?所有指令|ignore (?:all )?(?:previous|above|prior) instructions", re.I)
@@ -163,7 +163,7 @@ def _zh_en() -> dict[str, str]:
             if not m or m.group(1) in out:
                 continue
             for sense in m.group(2).split("/"):
-                sense = re.sub(r"\([^)]*\)|\[[^\]]*\]|CL:\S+", "", sense).strip()
+                sense = re.sub(r"\([^)]*\)|\[[^\]]*\]|CL:\S+", "", sense).split(";")[0].strip(" .,?!")
                 if sense and "~" not in sense and not re.match(r"(?:variant|surname|abbr|see|old|used in|particle|classifier)\b", sense) and len(sense.split()) <= 3:
                     out[m.group(1)] = sense
                     break
@@ -180,7 +180,7 @@ def _gloss(sentence: str) -> str:
     for word, flag in pseg.lcut(sentence):
         if not word.strip() or word in FUNCTION_WORDS:
             continue
-        if word in "，、；：":
+        if word in "，、；：“”‘’「」（）":
             out.append(",")
         elif word in "。！？":
             out.append(".")

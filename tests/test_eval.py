@@ -54,9 +54,11 @@ def test_splits_are_fixed_by_a_hash_and_new_seed_questions_are_test():
     held_out = [it for it in seed if it.extra.get("origin", "").startswith("held-out")]
     assert len(held_out) >= 40 and all(it.split == "test" for it in held_out)
     assert sum(it.kind == "near_miss" for it in held_out) >= 8 and sum(it.kind == "english" for it in held_out) >= 10
-    for it in [x for x in seed if x not in held_out] + crud:
+    reworded = [it for it in crud if it.id.startswith("crud-reworded-")]
+    assert reworded and all(it.split == "dev" for it in reworded)  # written to tune: dev only
+    for it in [x for x in seed if x not in held_out] + [x for x in crud if x not in reworded]:
         assert it.split == split_of(it.id), it.id
-    assert 0.4 < sum(it.split == "dev" for it in crud) / len(crud) < 0.6
+    assert 0.4 < sum(it.split == "dev" for it in crud if it not in reworded) / (len(crud) - len(reworded)) < 0.6
     assert len(crud) >= 120 and {it.kind for it in crud} == {"1doc", "2docs", "3docs"}
     assert any(it.status == "partial" for it in seed)
 
@@ -104,7 +106,7 @@ def _prompt(question: str, blocks: list[tuple[int, str]]) -> tuple[str, str]:
     from rag.prompts import context
 
     hits = [Hit(chunk=Chunk(id=f"d:p{p}:0:x", doc_id="d", paragraph=p, part=0, text=t, tokens=0), score=0.0, title="常州新闻", date="2022-02-08", paragraph_text=t) for p, t in blocks]
-    system = "If the blocks do not contain the answer, reply with exactly this sentence and nothing else: 文中未提及。 If they"
+    system = "If the blocks do not answer the question, reply only: 文中未提及。\n"
     return system, f"Context blocks:\n\n{context(hits)}\n\nQuestion: {question}\n"
 
 
