@@ -71,7 +71,7 @@ def _dump_answer(question: str, *, retriever, k: int, filters=None, **_):
 
     hits = retriever.search(question, k=k, filters=filters)
     raw = "".join(f"{s.rstrip('。！？；!?;')}[{n}]。" for n, h in enumerate(hits, 1) for s in split_sentences(h.paragraph_text))
-    checked = verify(raw, hits, question)
+    checked = verify(raw, hits, question, idf=retriever.idf)
     return Answer(question=question, answer=checked.text, status=checked.status, mode="extractive", warnings=checked.warnings, citations=checked.citations)
 
 
@@ -326,7 +326,8 @@ def report(result: dict, baseline: dict, failures: list[str], meta: dict) -> str
         lines += ["", "## Planted claims (fake model faults)", "", "| fault | planted | false surviving | true kept |", "|---|---|---|---|"]
         for name, f in result["faults"]["by_fault"].items():
             lines.append(f"| {name} | {f['planted']} | {f['false_surviving']} | {f['true_kept']} |")
-        lines += [""] + [f"- {x}" for x in result["faults"]["survivors"]]
+        lines += ["", "False claims that survived:", ""] + [f"- {x}" for x in result["faults"]["survivors"]]
+        lines += ["", "True claims lost:", ""] + [f"- {x}" for x in result["faults"].get("lost", [])]
     return "\n".join(lines) + "\n"
 
 

@@ -49,6 +49,7 @@ def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int) -> d
 
     by_fault: dict[str, dict] = {}
     survivors: list[str] = []
+    lost: list[str] = []  # true claims dropped or left cited wrongly
     for fault in PLANTED_FAULTS:
         llm = OpenAIChat.from_settings(settings.model_copy(update={"openai_base_url": server.base_url, "llm_model": f"fake-model fault={fault}"}))
         f = {"questions": 0, "planted": 0, "false": 0, "false_surviving": 0, "true": 0, "true_kept": 0}
@@ -65,7 +66,10 @@ def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int) -> d
                         survivors.append(f"{fault}: {it.id} kept “{p['claim']}” → {ans.answer[:160]}")
                 else:
                     f["true"] += 1
-                    f["true_kept"] += _present(p["claim"], ans.answer) and _cited_right(p["claim"], p["source"], ans)
+                    kept = _present(p["claim"], ans.answer) and _cited_right(p["claim"], p["source"], ans)
+                    f["true_kept"] += kept
+                    if not kept:
+                        lost.append(f"{fault}: {it.id} lost “{p['claim'][:60]}” ({'; '.join(w[:90] for w in ans.warnings[:2])}) → {ans.answer[:100]}")
         by_fault[fault] = f
     false = sum(f["false"] for f in by_fault.values())
     true = sum(f["true"] for f in by_fault.values())
@@ -78,4 +82,5 @@ def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int) -> d
         "true_claims_kept": round(kept / true, 3) if true else 1.0,
         "by_fault": by_fault,
         "survivors": survivors,
+        "lost": lost,
     }

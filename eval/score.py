@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from rag.prompts import is_sentinel
+from rag.question import is_note
 from rag.text import NUMBER_RE, STOPWORDS, has_cjk, nfkc, number_values, words
 from rag.timewords import implied_years
 from rag.verify import MARKER_RE, split_claims
@@ -114,8 +114,9 @@ def fact_recall(facts: Sequence[Sequence[str]], answer: str) -> float:
 
 
 def answer_sentences(answer: str) -> list[str]:
-    """The answer's claims (markers removed), without a sentence that only says the sentinel."""
-    return [c.text for c in split_claims(answer) if not (is_sentinel(c.text) and len(c.text) <= 60)]
+    """The answer's claims (markers removed), without a sentence that only says the sentinel or
+    counts a list's items."""
+    return [c.text for c in split_claims(answer) if not is_note(c.text)]
 
 
 def answer_precision(facts: Sequence[Sequence[str]], answer: str) -> tuple[int, int]:
@@ -163,7 +164,7 @@ def citation_checks(ans: dict) -> dict[str, float | int]:
     relevant = used = 0
     ungrounded = 0
     for claim in split_claims(ans["answer"]):
-        if ans["status"] == "not_found" or (is_sentinel(claim.text) and len(claim.text) <= 60):
+        if ans["status"] == "not_found" or is_note(claim.text):
             continue
         total += 1
         cited = [cites[n] for n in claim.markers if n in cites]
