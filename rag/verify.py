@@ -32,6 +32,7 @@ MARKER_RE = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s
 _OPEN, _CLOSE = "“「『", "”」』"
 _ROLE_CLAIM = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:是|为|担任|出任|任)(" + "|".join(sorted(ROLES, key=len, reverse=True)) + ")")
 _ROLE_CLAIM_REV = re.compile("(" + "|".join(sorted(ROLES, key=len, reverse=True)) + r")(?:是|为|由)([\u4e00-\u9fff]{2,3})(?=[，,。；;、]|$|担任|主持|出席)")
+_LINE_LEAD = re.compile(r"(?m)^[ \t]*(?P<marks>(?:" + MARKER_RE.pattern + r"[ \t]*)+)(?P<body>\S.*?)[ \t]*$")
 _TRAIL = re.compile(r"[。！？；!?;.，,、\s]+$")
 # the context format, echoed back by small models: delimiters and block headers
 _ECHO = re.compile(r"<<<|>>>|\[\d+\]\s*《[^》\n]*》\s*\d{4}-\d{2}-\d{2}\s*¶\d+|《[^》\n]*》\s*\d{4}-\d{2}-\d{2}\s*¶\d+|^\s*(?:Context blocks|Question|Answer)\b[^\n]*$", re.M)
@@ -89,7 +90,9 @@ def strip_echoes(raw: str) -> str:
 def split_claims(answer: str) -> list[Claim]:
     """Sentences of the answer with the markers that follow (or end) each one.
 
-    A marker right after a terminator ("…150家。[1]") belongs to the sentence before it."""
+    A marker right after a terminator ("…150家。[1]") belongs to the sentence before it; one that
+    starts a line ("[2] 到2025年…。", as small models write) belongs to that line."""
+    answer = _LINE_LEAD.sub(lambda m: f"{m.group('body')}{m.group('marks').strip()}", answer)
     claims: list[Claim] = []
     for sent in split_sentences(answer):
         lead = re.match(r"^(\s*" + MARKER_RE.pattern + r")+", sent)
@@ -303,7 +306,9 @@ def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | No
 
     for claim in claims:
         if only_sentinel(claim.text):
-            saw_sentinel = said_not_found = True
+            said_not_found = True
+            # "[2] 文中未提及。": a small model's remark on one block, not on the question
+            saw_sentinel = saw_sentinel or not claim.markers
             continue
         if LIST_NOTE_RE.fullmatch(claim.text):  # recounted below, over the claims that stay
             had_note = True

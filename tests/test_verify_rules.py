@@ -101,3 +101,10 @@ def test_a_list_is_recounted_over_the_claims_that_stay():
 def test_a_goal_question_is_a_list_over_its_year():
     p = analyse("到2030年的目标是什么？", lambda w: 1.0)
     assert p.is_set and p.kind == "goal" and 2030 in p.years and p.subject is not None and p.subject.word == "2030年"
+
+
+def test_a_sentinel_on_one_block_is_a_remark_on_that_block_not_a_partial_answer():
+    v = verify("[2] 到2030年上市企业超过180家。\n[1] 文中未提及。", HITS, "到2030年上市企业超过多少家？")
+    assert v.status == "answered" and v.text == "到2030年上市企业超过180家[1]。"
+    none = verify("[1] 文中未提及。\n[2] 文中未提及。", HITS, "常州的人口有多少？")
+    assert none.status == "not_found" and none.warnings == []
