@@ -354,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: seed, crud")
     ap.add_argument("--split", choices=[*SPLITS, "all"], default="all")
     ap.add_argument("--limit", type=_limits, default={}, help="at most N questions per set, in file order: N, or SET=N[,SET=N] (e.g. crud=40: a slice for a slow model)")
+    ap.add_argument("--only", type=re.compile, help="only the questions whose id matches this regular expression (e.g. '^([nem]\\d|crud-)': the held-out seed questions and CRUD-RAG)")
     ap.add_argument("--model", help="model name for --mode llm")
     ap.add_argument("-k", "--k", type=int, help="context paragraphs per answer (default: RAG_TOP_K)")
     ap.add_argument("--sabotage", choices=SABOTAGES, help="cripple the pipeline to show the eval fails")
@@ -380,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in wanted if s not in SETS]
     if unknown:
         ap.error(f"unknown set {unknown[0]!r}; choose from {', '.join(SETS)}")
-    sets = {name: [it for it in items if it.split in args.splits][: args.limit.get(name, args.limit.get("*"))] for name, items in load_sets(wanted).items()}
+    sets = {name: [it for it in items if it.split in args.splits and (args.only is None or args.only.search(it.id))][: args.limit.get(name, args.limit.get("*"))] for name, items in load_sets(wanted).items()}
     modes = ["extractive", "mock"] if args.mode == "all" else [args.mode]
     thresholds_all = json.loads(THRESHOLDS.read_text(encoding="utf-8")) if THRESHOLDS.exists() else {}
     baseline_all = json.loads(BASELINE.read_text(encoding="utf-8")) if BASELINE.exists() else {}
