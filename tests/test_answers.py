@@ -208,3 +208,10 @@ def test_llm_summary_single_pass_and_map_reduce(service, fake_llm):
     assert len(fake_llm.requests) >= 3  # map calls and a reduce
     assert mr.mode == "llm" and mr.citations and all(c.quote in c.text for c in mr.citations)
     assert "2.5万亿元" in mr.answer
+
+
+def test_an_unverifiable_llm_summary_falls_back_to_a_labeled_extractive_one(service, fake_llm):
+    fake_llm.fault = "leak"  # the model replies with its instructions: nothing a paragraph supports
+    s = summarize(retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm), doc_id=SEED_ID)
+    assert s.mode == "extractive" and s.status == "answered" and len(s.citations) >= 5
+    assert any(w.startswith("llm_unverifiable") for w in s.warnings) and "You answer" not in s.answer
