@@ -13,12 +13,12 @@ from .errors import LLMError, QuestionError
 from .evidence import gather
 from .extractive import extract_answer
 from .llm import ChatModel, OnToken
-from .models import Answer, Filters, Hit, Mode
+from .models import Answer, CrossScorer, Filters, Hit, Mode
 from .prompts import context, context_block, load_template
 from .question import analyse, sentinel_for
 from .retrieve import Retriever
 from .text import has_cjk, nfkc
-from .verify import CrossScorer, verify
+from .verify import verify
 
 MAX_QUESTION_CHARS = 2000  # a question, not a document: ~2000 tokens at most, a quarter of an 8k window
 PROMPT_MARGIN = 64  # tokens for chat-format overhead (role tags, separators) the template does not show

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,11 +29,10 @@ from .match import (
     years_in,
     years_missing,
 )
-from .models import Hit
+from .models import CrossScorer, Hit
 from .question import IdfFn, QuestionProfile, analyse, list_note
 from .text import nfkc, words
 
-CrossScorer = Callable[[str, Sequence[str]], list[float]]  # question or claim, sentences → similarity
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "extractive.json"
 FEATURES = ("cov_sent", "cov_window", "cov_para", "cov_rest", "subj_sent", "subj_para", "key_para", "key_window",
             "kind_ok", "kind_miss", "kind_cov", "head_ok", "novelty", "year_miss", "rank", "doc_best", "short",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -74,6 +75,10 @@ class Hit:
     @property
     def ref(self) -> str:
         return paragraph_ref(self.chunk.doc_id, self.chunk.paragraph)
+
+
+# e5 similarity of a text (a question or a claim) to each of some sentences
+CrossScorer = Callable[[str, Sequence[str]], list[float]]
 
 
 def paragraph_ref(doc_id: str, paragraph: int) -> str:

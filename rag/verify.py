@@ -19,14 +19,16 @@ the verbatim span of its paragraph that supports it, and everything removed is i
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .crossling import coverage as dict_coverage
+from .crossling import translations
 from .evidence import Evidence, amounts, gather
 from .lexicon import ROLES, is_pinyin_name, lexicon, person_names, pinyin, role_words
-from .models import Citation, Hit, Status
-from .question import LIST_NOTE_RE, SENTINELS, is_sentinel, list_note, only_sentinel, sentinel_for
-from .text import char_ngrams, content_words, has_cjk, nfkc, number_values, split_sentences
+from .models import Citation, CrossScorer, Hit, Status
+from .question import LIST_NOTE_RE, SENTINELS, IdfFn, is_sentinel, list_note, only_sentinel, sentinel_for
+from .text import char_ngrams, has_cjk, nfkc, number_values, split_sentences
 
 MARKER_RE = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]］】]")
 _OPEN, _CLOSE = "“「『", "”」』"
@@ -56,8 +58,6 @@ MIN_SUBJECT = 0.5
 # the other checks can only misread it (a district name taken for a person).
 MIN_VERBATIM = 8
 
-CrossScorer = Callable[[str, Sequence[str]], list[float]]  # claim, sentences → similarity
-IdfFn = Callable[[str], float]
 
 
 @dataclass
@@ -123,10 +123,6 @@ def _bigram_share(claim: str, text: str) -> float:
     return len(grams & char_ngrams(text)) / len(grams) if grams else 0.0
 
 
-def _clause_words(text: str, idf: IdfFn) -> dict[str, float]:
-    return {w: idf(w) for w in dict.fromkeys(content_words(text)) if len(w) >= 2}
-
-
 def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tuple[bool, str]:
     """Every number of the claim is in the paragraph's text, about the same thing."""
     para = amounts(ev.norm)
@@ -138,8 +134,6 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tu
         if not same and a.value not in ev.values:
             return False, f"ungrounded_number: {a.surface}"
         if english:  # English puts a number's subject after it: the clause around it must say the claim
-            from .crossling import coverage as dict_coverage
-
             clauses = [c for c in re.split(r"[。！？；;]", ev.norm) if any(v == a.value for v in (x.value for x in amounts(c)))]
             if clauses and max(dict_coverage(claim, c) for c in clauses) < MIN_CROSS_SUPPORT:
                 return False, f"unsupported_subject: {a.surface} is not about what the claim says there"
@@ -178,8 +172,6 @@ def _people_ok(claim: str, ev: Evidence) -> tuple[bool, str]:
                     return False, f"unsupported_person: {n} is not in the paragraph"
                 continue
             # what the claim says of them must be said in a sentence that names them
-            from .crossling import coverage as dict_coverage
-
             said_there = [s.norm for s in ev.sentences if match in s.text] or [ev.norm]
             if max(dict_coverage(claim, t) for t in said_there) < MIN_CROSS_SUPPORT:
                 return False, f"unsupported_person: the paragraph does not say that of {n} ({match})"
@@ -258,8 +250,6 @@ def support(claim: str, ev: Evidence, idf: IdfFn, allowed: set[float], cross: Cr
             return Support(True, window_share, [best])  # the quote is the one sentence that says it
         picked = [i for i in range(max(0, best - 1), min(len(sents), best + 2)) if _bigram_share(core, sents[i]) >= MIN_SUPPORT / 2] or [best]
         return Support(True, window_share, picked)
-    from .crossling import translations
-
     hay = ev.norm
     senses = translations(core)
     counted = [w for w, zh in senses.items() if zh or w in hay]
