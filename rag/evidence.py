@@ -10,7 +10,7 @@ from functools import cached_property
 
 from .lexicon import person_names, pinyin, role_words
 from .models import Hit
-from .text import NUMBER_RE, content_words, nfkc, split_sentences, words
+from .text import NUMBER_RE, content_words, nfkc, numbers, split_sentences, words
 from .timewords import annotate, implied_years
 
 _CLAUSE = re.compile(r"[，,；;：:、（）()“”\"]")
@@ -25,11 +25,14 @@ class Amount:
     surface: str
     subject: tuple[str, ...]  # content words of its clause before it (工业规模总量 for 2.5万亿元)
 
+    @property
+    def is_year(self) -> bool:
+        """2025年 is a date, not an amount."""
+        return 1900 <= self.value <= 2100 and self.unit.startswith("年")
+
 
 def amounts(text: str) -> list[Amount]:
     """Every number of a text with its unit and the words it is about."""
-    from .text import numbers
-
     t = nfkc(text)
     out = []
     spans = list(NUMBER_RE.finditer(t))

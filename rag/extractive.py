@@ -32,6 +32,8 @@ from .match import (
 from .models import CrossScorer, Hit
 from .question import IdfFn, QuestionProfile, analyse, list_note
 from .text import nfkc, words
+from .timewords import annotate
+from .verify import with_markers
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "extractive.json"
 FEATURES = ("cov_sent", "cov_window", "cov_para", "cov_rest", "subj_sent", "subj_para", "key_para", "key_window",
@@ -190,17 +192,9 @@ def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> l
     return sorted(chosen, key=lambda c: (c.ev.doc_id, c.ev.hit.chunk.paragraph, c.sentence.position))  # reading order
 
 
-def _cite(text: str, n: int) -> str:
-    body = text.rstrip("。！？；!?;. ")
-    end = text[len(body):].strip() or "。"
-    return f"{body}[{n}]{end}"
-
-
 def compose(profile: QuestionProfile, chosen: list[Candidate]) -> str:
     """The cited sentences (relative years resolved), and for a list how many paragraphs they span."""
-    from .timewords import annotate
-
-    parts = [_cite(annotate(c.sentence.text, c.ev.hit.date), c.ev.n) for c in chosen]
+    parts = [with_markers(annotate(c.sentence.text, c.ev.hit.date), f"[{c.ev.n}]") for c in chosen]
     joiner = " " if profile.english else ""
     text = joiner.join(parts)
     paragraphs = len({(c.ev.doc_id, c.ev.hit.chunk.paragraph) for c in chosen})

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .evidence import Evidence, Sentence
+from .evidence import Evidence, Sentence, amounts
 from .lexicon import is_abbreviation, pinyin
 from .question import QuestionProfile, Term
 from .text import char_ngrams, number_values
@@ -91,9 +91,7 @@ def names_found(profile: QuestionProfile, ev: Evidence) -> float:
 def has_quantity(text: str, unit: str | None = None) -> bool:
     """An amount that can answer "how many/much": a number that is not a year (or a Chinese
     one), in the asked unit when the question names one."""
-    from .evidence import amounts
-
-    found = [a for a in amounts(text) if not (1900 <= a.value <= 2100 and a.unit.startswith("年"))]
+    found = [a for a in amounts(text) if not a.is_year]
     if unit:
         return any(a.unit.lstrip("万亿多余 ").startswith(unit) or (unit == "%" and a.unit.startswith("%")) for a in found) or bool(re.search(r"[一二三四五六七八九十两几百千万]+\s*" + re.escape(unit), text))
     return bool(found) or bool(_CN_QUANTITY.search(text))

@@ -18,7 +18,7 @@ from .prompts import context, load_template
 from .retrieve import Retriever
 from .text import content_words, nfkc, number_values, split_sentences
 from .timewords import annotate
-from .verify import verify
+from .verify import verify, with_markers
 
 HEADING_MAX_CHARS = 24  # a deck line / sub-heading: "抢占集群发展“主攻点”" is 11 characters
 SUMMARY_SENTENCES = 16  # lead (3) + one per theme (≤ 6) + headline figures (≤ 7)
@@ -132,8 +132,7 @@ def summarize(
     for d in ids:
         for para, sent in extractive_summary(arts[d], per_doc):
             text = annotate(sent, arts[d].date)
-            body = text.rstrip("。！？；!?;，,")
-            parts.append(f"{body}[{index[(d, para)]}]{text[len(body):] or '。'}")
+            parts.append(with_markers(text, f"[{index[(d, para)]}]"))
     checked = verify("".join(parts), blocks, "总结", evidence=evidence, idf=retriever.idf)
     out = Answer(question=label, answer=checked.text, status=checked.status, mode="extractive", warnings=warnings + checked.warnings, citations=checked.citations)
     if on_token is not None:

@@ -82,6 +82,13 @@ class Support:
     why: str = ""  # the first check that failed
 
 
+def with_markers(text: str, marks: str, english: bool = False) -> str:
+    """The sentence with its markers before its closing punctuation: 上市企业超过150家[1]。"""
+    body = _TRAIL.sub("", text)
+    tail = text[len(body) :].strip() or ("." if english else "。")
+    return f"{body}{marks}{tail}"
+
+
 def strip_echoes(raw: str) -> str:
     """The answer without echoed delimiters and block headers."""
     return _ECHO.sub("", raw)
@@ -357,9 +364,7 @@ def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | No
     parts = []
     for text, ns in kept:
         marks = "".join(f"[{order[n]}]" for n in dict.fromkeys(ns))
-        body = _TRAIL.sub("", text)
-        tail = text[len(body) :].strip() or ("." if english else "。")
-        parts.append(f"{body}{marks}{tail}")
+        parts.append(with_markers(text, marks, english))
     joiner = " " if english else ""
     status: Status
     if not citations:
