@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,8 @@ def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -
             done = run_reembed(svc.store, svc.embedder, svc.settings.chunk_tokens, progress)
             click.echo(f"re-embedded {done.documents} documents ({done.added} chunks) with {svc.embedder.name}", err=True)
         report = run_ingest(paths, store=svc.store, embedder=svc.embedder, budget=svc.settings.chunk_tokens, strict=strict, progress=progress)
+        if report.documents:
+            svc.retriever.snapshot()  # the lexical index updated now (new chunks only), not at the first question
     for w in report.warnings:
         click.echo(f"warning: {w}", err=True)
     for e in report.errors:
@@ -115,26 +118,30 @@ def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -
 
 
 class _progress:
-    """A rich progress bar on stderr when there are many files; nothing when few or not a TTY."""
+    """A progress bar on stderr for many posts: posts written, chunks embedded, chunks/s and the
+    time left. Nothing when few posts or when stderr is not a terminal (rich is not imported)."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+        self.enabled = enabled and sys.stderr.isatty()
         self.bar: Any = None  # rich's Progress, imported only when a bar is shown
+        self.started = time.monotonic()
 
     def __enter__(self):
         return self.update
 
-    def update(self, i: int, n: int, path: str) -> None:
-        if not self.enabled or n < 5:
+    def update(self, written: int, total: int, embedded: int) -> None:
+        if not self.enabled or total < 5:
             return
         if self.bar is None:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self.bar = Progress(TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.bar = Progress(TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("posts · {task.fields[chunks]}"),
+                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
             self.bar.start()
-            self.task = self.bar.add_task("ingest", total=n)
-        self.bar.update(self.task, completed=i - 1)
+            self.task = self.bar.add_task("ingest", total=total, chunks="")
+        rate = embedded / max(time.monotonic() - self.started, 1e-9)
+        self.bar.update(self.task, completed=written, chunks=f"{embedded:,} chunks embedded, {rate:.1f}/s")
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:

@@ -10,9 +10,10 @@ from pathlib import Path
 from .chunking import lexical_text
 from .embeddings import Embedder
 from .errors import NotIngested
-from .lexical import BM25Index, index_tokens, load_or_build
+from . import cache
+from .lexical import BM25Index, index_tokens, load_or_update
 from .models import Article, Chunk, DocInfo, Filters, Hit
-from .store import Store
+from .store import Store, doc_of
 from .text import has_cjk
 
 # Reciprocal-rank fusion constant (Cormack et al. 2009): score = Σ 1/(RRF_K + rank).
@@ -44,6 +45,7 @@ class _Snapshot:
     docs: dict[str, DocInfo]
     bm25: BM25Index
     generation: str = ""
+    current: frozenset[str] = frozenset()  # every current chunk id (the store may hold leftovers)
 
 
 class Retriever:
@@ -62,26 +64,41 @@ class Retriever:
     # ---- state ----------------------------------------------------------------------------------
     def snapshot(self) -> _Snapshot:
         """Registry + BM25 for the store's current state; reloaded only when its generation tag
-        changed (one small read per search, however many posts are stored)."""
+        changed (one small read per search, however many posts are stored). Both are cached
+        under RAG_HOME: a new process reads the registry only for a generation it has not seen,
+        and reads chunk texts only for chunks its lexical index lacks."""
         generation = self.store.generation()
         if self._snap is not None and generation and self._snap.generation == generation:
             return self._snap
-        docs = self.store.docs()
-        stamp = self.store.stamp(docs)
         with self._lock:
+            docs = self._registry(generation)
+            stamp = self.store.stamp(docs)
             if self._snap is None or self._snap.stamp != stamp:
-                current = {cid for d in docs.values() for cid in d.chunk_ids}
+                current = [cid for d in docs.values() for cid in d.chunk_ids]
 
-                def build() -> BM25Index:
-                    ids = sorted(current)
-                    chunks = self.store.get_chunks(ids) if ids else []
-                    return BM25Index([c.id for c in chunks], [index_tokens(lexical_text(docs[c.doc_id].title, docs[c.doc_id].date, c.text)) for c in chunks])
+                def fetch(ids: Sequence[str]):
+                    for c in self.store.get_chunks(ids):
+                        yield c.id, lexical_text(docs[c.doc_id].title, docs[c.doc_id].date, c.text)
 
-                bm25 = load_or_build(self.cache_dir, stamp, build) if self.cache_dir else build()
-                self._snap = _Snapshot(stamp, docs, bm25, generation)
+                if self.cache_dir:
+                    bm25 = load_or_update(self.cache_dir, stamp, current, fetch)
+                else:
+                    bm25 = BM25Index([], []).updated(current, fetch)
+                self._snap = _Snapshot(stamp, docs, bm25, generation, frozenset(current))
                 self._articles = {}
             self._snap.generation = generation
             return self._snap
+
+    def _registry(self, generation: str) -> dict[str, DocInfo]:
+        """The registry at `generation`: from the cache when this generation was read before."""
+        if not (self.cache_dir and generation):
+            return self.store.docs()
+        path = self.cache_dir / f"registry-{generation}.pkl"
+        docs = cache.load(path)
+        if not isinstance(docs, dict):
+            docs = self.store.docs()
+            cache.save(path, docs, replace_glob="registry-*.pkl")
+        return docs
 
     def idf(self, term: str) -> float:
         """How rare a term is in what is stored (BM25's idf; unseen terms count as rare)."""
@@ -92,7 +109,7 @@ class Retriever:
         return self.snapshot().docs
 
     def articles(self, doc_ids: Sequence[str]) -> dict[str, Article]:
-        missing = [d for d in doc_ids if d not in self._articles]
+        missing = list(dict.fromkeys(d for d in doc_ids if d not in self._articles))
         if missing:
             self._articles.update(self.store.articles(missing))
         return {d: self._articles[d] for d in doc_ids if d in self._articles}
@@ -135,7 +152,7 @@ class Retriever:
         if not allowed_docs:
             return []
         restricted = filters is not None and filters.active()
-        allowed = {cid for d in allowed_docs for cid in snap.docs[d].chunk_ids}
+        allowed = {cid for d in allowed_docs for cid in snap.docs[d].chunk_ids} if restricted else snap.current
         n = max(MIN_CANDIDATES, k * CANDIDATES_PER_HIT)
 
         dense_ranked: list[str] = []
@@ -152,7 +169,8 @@ class Retriever:
             dense_ranked = dense_ranked[:n]
         lexical_ranked: list[str] = []
         if self.use_lexical:
-            found = snap.bm25.search(query, n, allowed) if has_cjk(query) else snap.bm25.search_groups(_english_groups(query), n, allowed)
+            in_index = allowed if restricted else None  # the index holds exactly the current chunks
+            found = snap.bm25.search(query, n, in_index) if has_cjk(query) else snap.bm25.search_groups(_english_groups(query), n, in_index)
             lexical_ranked = [cid for cid, _ in found]
 
         fused: dict[str, float] = {}
@@ -166,17 +184,18 @@ class Retriever:
         order = sorted(fused, key=lambda c: -fused[c])
 
         chunks = {c.id: c for c in self.store.get_chunks(order[: n * 2])}
-        hits: list[Hit] = []
+        best: list[Chunk] = []
         seen_paragraphs: set[tuple[str, int]] = set()
         for cid in order:
             chunk = chunks.get(cid)
             if chunk is None or (chunk.doc_id, chunk.paragraph) in seen_paragraphs:
                 continue
             seen_paragraphs.add((chunk.doc_id, chunk.paragraph))
-            hits.append(self._hit(chunk, fused[cid], ranks[cid]))
-            if len(hits) >= k:
+            best.append(chunk)
+            if len(best) >= k:
                 break
-        return hits
+        self.articles([c.doc_id for c in best])  # one read for all their posts
+        return [self._hit(c, fused[c.id], ranks[c.id]) for c in best]
 
     def _hit(self, chunk: Chunk, score: float, ranks: list[int | None]) -> Hit:
         art = self.article(chunk.doc_id)
@@ -193,14 +212,10 @@ def _favour_strong_documents(fused: dict[str, float]) -> dict[str, float]:
     """Fused scores raised in proportion to the evidence of each chunk's post (see DOC_WEIGHT)."""
     by_doc: dict[str, list[float]] = {}
     for cid, score in fused.items():
-        by_doc.setdefault(_doc_of(cid), []).append(score)
+        by_doc.setdefault(doc_of(cid), []).append(score)
     evidence = {d: sum(sorted(v, reverse=True)[:DOC_TOP]) for d, v in by_doc.items()}
     best = max(evidence.values(), default=0.0) or 1.0
-    return {cid: score * (1.0 + DOC_WEIGHT * evidence[_doc_of(cid)] / best) for cid, score in fused.items()}
-
-
-def _doc_of(chunk_id: str) -> str:
-    return chunk_id.rsplit(":", 3)[0]  # ids are DOC:pN:PART:HASH (chunking.chunk_article)
+    return {cid: score * (1.0 + DOC_WEIGHT * evidence[doc_of(cid)] / best) for cid, score in fused.items()}
 
 
 def _english_groups(query: str) -> list[list[str]]:

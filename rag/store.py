@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -193,6 +194,19 @@ class Store:
         return set(self.chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
 
     @_store_errors
+    def chunk_ids_by_doc(self) -> dict[str, set[str]]:
+        """Every chunk id in the collection, by document: one paged read instead of one per post."""
+        out: dict[str, set[str]] = {}
+        step = self._max_batch()
+        for offset in itertools.count(0, step):
+            ids = self.chunks.get(include=[], limit=step, offset=offset)["ids"]
+            for cid in ids:
+                out.setdefault(doc_of(cid), set()).add(cid)
+            if len(ids) < step:
+                return out
+        return out
+
+    @_store_errors
     def add_chunks(self, items: Sequence[tuple[Article, Chunk]], vectors: Sequence[Sequence[float]]) -> None:
         """Write chunks (of one or many articles) with their vectors, in as few upserts as Chroma allows."""
         if not items:
@@ -215,10 +229,11 @@ class Store:
 
     @_store_errors
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
-        if not ids:
-            return []
-        got = self.chunks.get(ids=list(ids), include=["metadatas", "documents"])
-        return [_chunk(i, m, d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])]
+        ids, out, step = list(ids), [], self._max_batch()
+        for lo in range(0, len(ids), step):
+            got = self.chunks.get(ids=ids[lo : lo + step], include=["metadatas", "documents"])
+            out.extend(_chunk(i, m, d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"]))
+        return out
 
     @_store_errors
     def dense(self, vector: Sequence[float], n: int, where: dict | None = None) -> list[tuple[str, float]]:
@@ -256,6 +271,11 @@ class Store:
             h.update(doc_id.encode())
             h.update(",".join(docs[doc_id].chunk_ids).encode())
         return h.hexdigest()[:16]
+
+
+def doc_of(chunk_id: str) -> str:
+    """The document of a chunk id (ids are DOC:pN:PART:HASH, see chunking.chunk_article)."""
+    return chunk_id.rsplit(":", 3)[0]
 
 
 def _chunk(chunk_id: str, m: dict, text: str) -> Chunk:

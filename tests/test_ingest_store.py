@@ -121,3 +121,20 @@ def test_embedder_change_is_refused(store, hash_embedder):
     assert store.embedder_name() == "test-hash-embedder"
     with pytest.raises(EmbedderMismatch, match="--reembed"):  # refused before any work
         run([edited], store, Other())
+
+
+def test_progress_counts_posts_written_and_chunks_embedded(store, hash_embedder, tmp_path, monkeypatch):
+    import rag.ingest
+
+    monkeypatch.setattr(rag.ingest, "BATCH_POSTS", 3)  # three batches of three posts
+    folder = tmp_path / "posts"
+    for i in range(8):
+        write_post(folder, f"p{i}.md", f"第{i}篇", "2022-03-01", [f"第{i}篇第一段。", f"第{i}篇第二段。"])
+    (folder / "bad.md").write_text("", encoding="utf-8")  # counted, never written
+    calls: list[tuple[int, int, int]] = []
+    rep = run([folder], store, hash_embedder, progress=lambda *a: calls.append(a))
+    assert rep.added == 16 and len(rep.errors) == 1
+    assert all(total == 9 for _, total, _ in calls)
+    assert [w for w, _, _ in calls] == sorted(w for w, _, _ in calls)  # never goes back
+    assert calls[-1] == (9, 9, 16)
+    assert len({w for w, _, _ in calls if 1 < w < 9}) >= 2  # moves at each batch, not only at the end

@@ -61,7 +61,7 @@ def test_empty_store_says_to_ingest(fresh_home):
 
 def test_bm25_index_is_cached_under_rag_home(service, seeded_home):
     service.retriever.search("上市企业", 3)
-    assert list((seeded_home / "cache").glob("bm25-*.pkl"))
+    assert list((seeded_home / "cache").glob("bm25-*.npz"))
 
 
 def test_a_running_retriever_sees_what_another_writer_ingests(copied_home, tmp_path):
@@ -90,6 +90,36 @@ def test_bm25_leaves_out_matches_on_everyday_words_only():
     index = BM25Index([f"c{i}" for i in range(len(texts))], [index_tokens(t) for t in texts])
     # every chunk says 常州 and 发展; only c0 says what the question is about
     assert [cid for cid, _ in index.search("常州怎么推动绿色低碳发展？", 10)] == ["c0"]
+
+
+def test_bm25_update_reads_only_new_chunks_and_ranks_like_a_fresh_build(tmp_path):
+    from rag.lexical import BM25Index, index_tokens
+
+    texts = {f"d{i}:p1:0:x": t for i, t in enumerate(
+        ["常州推动绿色低碳发展，建设一批零碳工厂。", "苏州新建两座氢能产业园。", "无锡半导体产业规模超过2000亿元。",
+         "常州新能源汽车产量增长三成。", "南京召开软件产业大会。", "扬州发展文旅产业。"])}
+    ids = sorted(texts)
+    old = BM25Index(ids[:4], [index_tokens(texts[i]) for i in ids[:4]])
+    fetched: list[str] = []
+
+    def fetch(wanted):
+        fetched.extend(wanted)
+        return [(cid, texts[cid]) for cid in wanted]
+
+    current = ids[1:]  # the first post is gone, two are new
+    updated = old.updated(current, fetch)
+    assert sorted(fetched) == ids[4:]
+    fresh = BM25Index(current, [index_tokens(texts[i]) for i in current])
+    path = tmp_path / "bm25.npz"
+    updated.save(path)
+    loaded = BM25Index.load(path)
+    assert loaded is not None and loaded.ids == fresh.ids == sorted(current)
+    for q in ["常州新能源汽车", "产业园", "半导体产业规模", "绿色低碳"]:
+        assert loaded.search(q, 5) == updated.search(q, 5) == fresh.search(q, 5)
+    for term in ["常州", "产业", "零碳", "没见过"]:
+        assert loaded.term_idf(term) == pytest.approx(fresh.term_idf(term))
+    assert updated.search("零碳工厂", 5) == []  # its only post left the index
+    assert old.updated(ids[:4], fetch) is old  # nothing changed: nothing read
 
 
 @pytest.fixture(scope="module")
