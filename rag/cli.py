@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
-from .errors import RagError
+from .config import TOP_K_MAX, TOP_K_MIN
+from .errors import NotIngested, RagError
 from .models import Filters
 
 if TYPE_CHECKING:
@@ -42,10 +43,12 @@ def handle_errors(func: Callable) -> Callable:
     return wrapper
 
 
-def _service():
+def _service(**changes: object):
+    """The service from the settings, with the command line's `changes` to them."""
+    from .config import load_settings
     from .service import Service
 
-    return Service.from_settings()
+    return Service.from_settings(load_settings().model_copy(update=changes))
 
 
 def _say_waiting() -> None:
@@ -150,7 +153,7 @@ class _progress:
 
 @main.command()
 @click.argument("query")
-@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 100), help="Number of paragraphs.")
+@click.option("-k", "k", type=click.IntRange(TOP_K_MIN, TOP_K_MAX), help="Number of paragraphs (default RAG_TOP_K).")
 @with_filters
 @click.option("--json", "as_json", is_flag=True, help="Print {query, hits:[…]} as JSON.")
 @handle_errors
@@ -162,7 +165,8 @@ def search(query: str, k: int, doc, since, until, category, as_json: bool) -> No
     if not nfkc(query):
         raise QuestionError("the query is empty")
     filters = _filters(doc, since, until, category)
-    hits = _service().retriever.search(query, k=k, filters=filters)
+    svc = _service()
+    hits = svc.retriever.search(query, k=k or svc.settings.top_k, filters=filters)
     if as_json:
         out = {"query": query, "hits": [{"doc_id": h.chunk.doc_id, "paragraph": h.chunk.paragraph, "ref": h.ref, "title": h.title, "date": h.date, "text": h.paragraph_text, "score": round(h.score, 6)} for h in hits]}
         click.echo(json.dumps(out, ensure_ascii=False))
@@ -189,13 +193,6 @@ def remove(doc_id: str) -> None:
     click.echo(f"removed {doc_id} ({n} chunks)")
 
 
-def mode_label(ans) -> str:
-    """The visible label of how an answer was written."""
-    if ans.mode == "llm":
-        return f"LLM · {ans.model}"
-    return "extractive, offline — sentences quoted from the article (摘录模式)"
-
-
 def _highlight(text: str, quote: str) -> str:
     i = text.find(quote) if quote else -1
     if i < 0:
@@ -217,10 +214,10 @@ def print_answer(ans, streamed: str | None = None) -> None:
     from .text import nfkc
 
     if streamed is None:
-        click.echo(click.style(f"[{mode_label(ans)}]", dim=True))
+        click.echo(click.style(f"[{ans.mode_label}]", dim=True))
         click.echo(ans.answer)
     elif ans.mode != "llm":  # the model failed mid-way: say so, then the offline answer
-        click.echo(click.style(f"\n— the model failed; instead: [{mode_label(ans)}] —", fg="magenta"))
+        click.echo(click.style(f"\n— the model failed; instead: [{ans.mode_label}] —", fg="magenta"))
         click.echo(ans.answer)
     elif nfkc(streamed) != nfkc(ans.answer):
         click.echo(click.style("\n— after citation checks —", dim=True))
@@ -243,7 +240,7 @@ def _exit_for(statuses: list[str]) -> int:
 @main.command()
 @click.argument("question", required=False)
 @click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="Answer one question per line of this file ('-' for stdin).")
-@click.option("-k", "k", type=click.IntRange(1, 50), help="Paragraphs of context (default RAG_TOP_K).")
+@click.option("-k", "k", type=click.IntRange(TOP_K_MIN, TOP_K_MAX), help="Paragraphs of context (default RAG_TOP_K).")
 @with_filters
 @click.option("--extractive", is_flag=True, help="Answer offline by quoting sentences, even when an LLM is configured.")
 @click.option("--model", help="LLM model name (overrides RAG_LLM_MODEL).")
@@ -257,9 +254,7 @@ def ask(question, file, k, doc, since, until, category, extractive, model, as_js
     from .answer import answer as run_answer
     from .errors import QuestionError
 
-    svc = _service()
-    if model:
-        svc.settings.llm_model = model
+    svc = _service(**({"llm_model": model} if model else {}))
     llm = None if extractive else svc.llm()
     filters = _filters(doc, since, until, category)
 
@@ -377,12 +372,7 @@ def serve(host: str, port: int, no_auth: bool) -> None:
     from .web import serve as run_serve
 
     svc = _service()
-    auth = None
-    if svc.settings.auth is not None:
-        user, sep, password = svc.settings.auth.get_secret_value().partition(":")
-        if not (sep and user and password):
-            raise ConfigError("RAG_AUTH must be user:password")
-        auth = (user, password)
+    auth = svc.settings.auth_pair
     if not is_loopback(host) and auth is None:
         if not no_auth:
             raise ConfigError(f"binding {host} exposes the page beyond this machine: set RAG_AUTH=user:password, or pass --no-auth")
@@ -401,7 +391,7 @@ def docs(as_json: bool) -> None:
         click.echo(json.dumps([{"doc_id": d.doc_id, "title": d.title, "date": d.date, "categories": list(d.categories), "paragraphs": d.n_paragraphs, "chunks": len(d.chunk_ids)} for d in infos], ensure_ascii=False))
         return
     if not infos:
-        click.echo("the store is empty: run `rag ingest`")
+        click.echo(str(NotIngested.empty()))
     for d in infos:
         click.echo(f"{d.doc_id}  {d.date}  ¶1-{d.n_paragraphs}  {len(d.chunk_ids)} chunks  {d.title}")
 

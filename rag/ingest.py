@@ -194,7 +194,7 @@ def remove(doc_id: str, store: Store) -> int:
     from .errors import NotIngested
 
     if doc_id not in store.docs() and not store.stored_chunk_ids(doc_id):
-        raise NotIngested(f"no document '{doc_id}' in the store (see `rag docs`)")
+        raise NotIngested.no_document(doc_id)
     return store.delete_doc(doc_id)
 
 

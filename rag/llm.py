@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .config import Settings
-from .errors import LLMError
+from .errors import LLMError, first_line
 
 OnToken = Callable[[str], None]
 
@@ -42,12 +42,7 @@ class OpenAIChat:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAIChat:
-        import openai
-
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-        # Local servers (llama.cpp, vLLM, Ollama) accept any key; the SDK insists on one.
-        client = openai.OpenAI(api_key=key or "not-needed", base_url=settings.openai_base_url, timeout=settings.llm_timeout, max_retries=settings.llm_retries)
-        return cls(client, settings.llm_model, key)
+        return cls(settings.openai_client(settings.openai_base_url), settings.llm_model, settings.api_key)
 
     def complete(self, system: str, user: str, max_tokens: int, on_token: OnToken | None = None) -> Reply:
         import openai
@@ -66,13 +61,13 @@ class OpenAIChat:
         except openai.APITimeoutError:
             raise LLMError(f"the model endpoint did not answer within {self.client.timeout} s") from None
         except openai.APIConnectionError as exc:
-            raise LLMError(f"cannot reach the model endpoint at {self.client.base_url}: {_redact(str(exc.__cause__ or exc), self._secret)[:200]}") from None
+            raise LLMError(f"cannot reach the model endpoint at {self.client.base_url}: {first_line(_redact(str(exc.__cause__ or exc), self._secret))}") from None
         except openai.RateLimitError:
             raise LLMError("the model endpoint is rate-limiting (429) and retries were used up") from None
         except openai.APIStatusError as exc:
             raise LLMError(f"the model endpoint answered HTTP {exc.status_code}") from None
         except openai.OpenAIError as exc:
-            raise LLMError(f"the model endpoint failed: {type(exc).__name__}: {_redact(str(exc), self._secret).splitlines()[0][:200] if str(exc) else ''}") from None
+            raise LLMError(f"the model endpoint failed: {type(exc).__name__}: {first_line(_redact(str(exc), self._secret))}") from None
         except (ValueError, KeyError, AttributeError) as exc:  # malformed JSON or fields
             raise LLMError(f"the model endpoint sent a malformed reply ({type(exc).__name__})") from None
         if not text.strip():

@@ -149,6 +149,9 @@ class Citation(BaseModel):
     quote: str = Field(description="Verbatim span of `text` (after NFKC) supporting the claim.")
 
 
+# Offline answers say so wherever they are shown (CLI, page): quoted sentences, not a model's words.
+EXTRACTIVE_LABEL = "extractive, offline — sentences quoted from the article (摘录模式)"
+
 class Answer(BaseModel):
     """The answer contract shared by the CLI's --json, the eval and the web API."""
 
@@ -163,3 +166,8 @@ class Answer(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude={"usage"})
+
+    @property
+    def mode_label(self) -> str:
+        """How the answer was written, as the CLI and the page show it."""
+        return f"LLM · {self.model}" if self.mode == "llm" else EXTRACTIVE_LABEL

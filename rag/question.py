@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .lexicon import Lexicon, lexicon
-from .text import has_cjk, nfkc, number_values, precise_words
+from .text import could_be_year, has_cjk, nfkc, number_values, precise_words
 
 # The not-found sentinel: one constant per answer language, shared by the code, prompts and tests.
 SENTINEL_ZH = "文中未提及。"
@@ -201,7 +201,7 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
     head = None
     if not english and (m := _HEAD.search(q)):
         head = m.group(1)
-    years = frozenset(int(v) for v in number_values(q) if 1900 <= v <= 2100 and v == int(v))
+    years = frozenset(int(v) for v in number_values(q) if could_be_year(v))
     names = tuple(n.replace(" ", "").replace("-", "").lower() for n in _EN_NAME.findall(question)) if english else ()
     kind = _kind(q)
     is_set = kind != "quantity" and bool(SET_QUESTION.search(q) or PLURAL_FRAME.search(q))

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import cache
 from .chunking import lexical_text
 from .embeddings import Embedder
 from .errors import NotIngested
-from . import cache
 from .lexical import BM25Index, index_tokens, load_or_update
 from .models import Article, Chunk, DocInfo, Filters, Hit
 from .store import Store, doc_of
@@ -117,7 +117,7 @@ class Retriever:
     def article(self, doc_id: str) -> Article:
         art = self.articles([doc_id]).get(doc_id)
         if art is None:
-            raise NotIngested(f"no document '{doc_id}' in the store")
+            raise NotIngested.no_document(doc_id)
         return art
 
     # ---- search ---------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ class Retriever:
         if filters.doc_ids:
             unknown = [d for d in filters.doc_ids if d not in snap.docs]
             if unknown:
-                raise NotIngested(f"no document '{unknown[0]}' in the store (see `rag docs`)")
+                raise NotIngested.no_document(unknown[0])
         out = []
         for d in snap.docs.values():
             if filters.doc_ids and d.doc_id not in filters.doc_ids:
@@ -143,11 +143,11 @@ class Retriever:
             out.append(d.doc_id)
         return out
 
-    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+    def search(self, query: str, k: int, filters: Filters | None = None) -> list[Hit]:
         """Top-k paragraphs (best chunk of each) for the query, best first."""
         snap = self.snapshot()
         if not snap.docs:
-            raise NotIngested("the store is empty: run `rag ingest` first")
+            raise NotIngested.empty()
         allowed_docs = self.allowed_docs(snap, filters)
         if not allowed_docs:
             return []

@@ -8,6 +8,7 @@ from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
 from .retrieve import Retriever
 from .store import Store
+from .text import use_cache_home
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Service:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Service:
         settings = settings or load_settings()
+        use_cache_home(settings.home)
         store = Store.open(settings)
         embedder = make_embedder(settings)
         retriever = Retriever(store, embedder, cache_dir=settings.home / "cache")

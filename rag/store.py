@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .config import Settings, quiet_third_parties
-from .errors import EmbedderMismatch, StoreError
+from .errors import EmbedderMismatch, StoreError, first_line
 from .locks import file_lock
 from .models import Article, Chunk, DocInfo
 
@@ -39,7 +39,7 @@ def _store_errors(func):
         except (EmbedderMismatch, StoreError):
             raise
         except Exception as exc:  # noqa: BLE001 - chromadb raises many unrelated types (httpx, sqlite, its own)
-            raise StoreError(f"vector store failed: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from exc
+            raise StoreError(f"vector store failed: {type(exc).__name__}: {first_line(exc)}") from exc
 
     return wrapper
 
@@ -308,4 +308,4 @@ def open_client(settings: Settings):
         where = settings.chroma_url or str(settings.home / "chroma")
         if "readonly database" in str(exc):  # Chroma writes even to open a store for reading
             raise StoreError(f"the store at {where} is read-only: make it writable or point RAG_HOME at a writable copy") from None
-        raise StoreError(f"cannot open the vector store at {where}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
+        raise StoreError(f"cannot open the vector store at {where}: {type(exc).__name__}: {first_line(exc)}") from None

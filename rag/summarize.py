@@ -16,7 +16,7 @@ from .llm import ChatModel, OnToken
 from .models import Answer, Article, Hit
 from .prompts import context, load_template
 from .retrieve import Retriever
-from .text import content_words, nfkc, number_values, split_sentences
+from .text import content_words, could_be_year, nfkc, number_values, split_sentences
 from .timewords import annotate
 from .verify import verify, with_markers
 
@@ -73,7 +73,7 @@ def extractive_summary(art: Article, max_sentences: int = SUMMARY_SENTENCES) -> 
             chosen[(i, j)] = s
     # headline figures: sentences with the most amounts (years alone do not count)
     def amounts(s: str) -> int:
-        return len([v for v in number_values(s) if not (1900 <= v <= 2100)])
+        return len([v for v in number_values(s) if not could_be_year(v)])
 
     figures = sorted((x for x in body if amounts(x[2]) >= 1), key=lambda x: (-amounts(x[2]), x[0], x[1]))
     for i, j, s in figures[:MAX_FIGURE_SENTENCES]:
@@ -90,10 +90,10 @@ def extractive_summary(art: Article, max_sentences: int = SUMMARY_SENTENCES) -> 
 def _doc_ids(retriever: Retriever, doc_id: str | None) -> list[str]:
     docs = retriever.docs()
     if not docs:
-        raise NotIngested("the store is empty: run `rag ingest` first")
+        raise NotIngested.empty()
     if doc_id:
         if doc_id not in docs:
-            raise NotIngested(f"no document '{doc_id}' in the store (see `rag docs`)")
+            raise NotIngested.no_document(doc_id)
         return [doc_id]
     return [d.doc_id for d in sorted(docs.values(), key=lambda d: (d.date, d.doc_id), reverse=True)][:MAX_DOCS]
 

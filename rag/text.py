@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import unicodedata
@@ -60,7 +59,22 @@ STOPWORDS = frozenset(
 _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
 
 
-def _ensure_jieba(cache_dir: str | os.PathLike[str] | None = None) -> None:
+_cache_home: Path | None = None  # RAG_HOME, as the service's settings say (use_cache_home)
+
+
+def use_cache_home(home: Path) -> None:
+    """Keep the language caches (jieba's dictionary, the English index) under `home`. Set by
+    the service from its settings; without it jieba keeps its cache in the system's temp folder
+    and the English index is rebuilt in memory."""
+    global _cache_home
+    _cache_home = Path(home)
+
+
+def cache_home() -> Path | None:
+    return _cache_home
+
+
+def _ensure_jieba() -> None:
     """Initialize jieba once per process, with its dictionary cache kept under RAG_HOME."""
     global _jieba_ready
     if _jieba_ready:
@@ -71,12 +85,12 @@ def _ensure_jieba(cache_dir: str | os.PathLike[str] | None = None) -> None:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)
-        cache_root = Path(cache_dir or os.environ.get("RAG_HOME", ".rag"))
-        try:
-            cache_root.mkdir(parents=True, exist_ok=True)
-            jieba.dt.tmp_dir = str(cache_root)
-        except OSError:
-            pass  # read-only home: jieba falls back to rebuilding in memory
+        if _cache_home is not None:
+            try:
+                _cache_home.mkdir(parents=True, exist_ok=True)
+                jieba.dt.tmp_dir = str(_cache_home)
+            except OSError:
+                pass  # read-only home: jieba falls back to rebuilding in memory
         jieba.initialize()
         _jieba_ready = True
 
@@ -142,6 +156,11 @@ def numbers(text: str) -> list[tuple[str, float]]:
             value *= _UNITS[unit.lower()]
         out.append((m.group(0).strip(), value))
     return out
+
+
+def could_be_year(value: float) -> bool:
+    """A whole number in 1900–2100 may be a year (2025年 is a date, not an amount)."""
+    return 1900 <= value <= 2100 and value == int(value)
 
 
 def number_values(text: str) -> set[float]:

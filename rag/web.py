@@ -14,8 +14,8 @@ import threading
 from collections.abc import Iterator
 
 from .answer import answer
-from .config import quiet_third_parties
-from .errors import RagError
+from .config import TOP_K_MAX, TOP_K_MIN, quiet_third_parties
+from .errors import NotIngested, RagError
 from .models import Answer, Filters
 from .service import Service
 from .summarize import summarize
@@ -49,8 +49,7 @@ def is_loopback(host: str) -> bool:
 
 
 def mode_badge(ans: Answer) -> str:
-    label = f"LLM · {ans.model}" if ans.mode == "llm" else "extractive, offline (摘录模式)"
-    out = f'<span class="rag-label rag-mode">{e(label)}</span>'
+    out = f'<span class="rag-label rag-mode">{e(ans.mode_label)}</span>'
     if ans.status == "not_found":
         out += ' <span class="rag-label rag-notfound">not found · 文中未提及</span>'
     elif ans.status == "partial":
@@ -96,7 +95,7 @@ def error_message(exc: BaseException, what: str = "answer") -> str:
 def article_html(svc: Service, doc_id: str | None) -> str:
     docs = svc.retriever.docs()
     if not docs:
-        return "<p>Nothing ingested yet: run <code>rag ingest</code>.</p>"
+        return f"<p>{e(str(NotIngested.empty()))}</p>"
     doc_id = doc_id if doc_id in docs else sorted(docs)[0]
     art = svc.retriever.article(doc_id)
     items = "".join(f'<li id="p{i}" value="{i}"><small>¶{i}</small> {e(p)}</li>' for i, p in enumerate(art.paragraphs, 1))
@@ -153,10 +152,10 @@ def build_app(svc: Service):
             history[-1] = {"role": "assistant", "content": answer_message(result["answer"])}
         yield "", history
 
-    def api_ask(question: str, k: int = 6, doc: str = "", mode: str = "extractive") -> dict:
+    def api_ask(question: str, k: int | None = None, doc: str = "", mode: str = "extractive") -> dict:
         """The JSON contract, for gradio_client: the same answer and citations as the chat."""
         try:
-            return answer(question, retriever=svc.retriever, settings=svc.settings, llm=chat_model(mode), filters=filters_from(doc or ALL_DOCS, "", ""), k=int(k)).model_dump(exclude={"usage"})
+            return answer(question, retriever=svc.retriever, settings=svc.settings, llm=chat_model(mode), filters=filters_from(doc or ALL_DOCS, "", ""), k=min(max(int(k), TOP_K_MIN), TOP_K_MAX) if k else None).model_dump(exclude={"usage"})
         except RagError as exc:
             return {"question": question, "error": str(exc)}
 
@@ -181,7 +180,7 @@ def build_app(svc: Service):
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="rag-ask")
             gr.Examples(EXAMPLES, inputs=box)
             with gr.Accordion("Settings", open=False):
-                k = gr.Slider(1, 15, value=svc.settings.top_k, step=1, label="paragraphs of context (top-k)")
+                k = gr.Slider(TOP_K_MIN, TOP_K_MAX, value=svc.settings.top_k, step=1, label="paragraphs of context (top-k)")
                 doc = gr.Dropdown(doc_choices, value=ALL_DOCS, label="document")
                 with gr.Row():
                     since = gr.Textbox(label="since (YYYY-MM-DD)")
