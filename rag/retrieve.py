@@ -194,18 +194,27 @@ class Retriever:
             best.append(chunk)
             if len(best) >= k:
                 break
-        self.articles([c.doc_id for c in best])  # one read for all their posts
-        return [self._hit(c, fused[c.id], ranks[c.id]) for c in best]
+        # A paragraph that is one chunk is that chunk's text; only split ones are read from the
+        # registry (its first read in a process costs ~0.4 s at 10,000 posts), all in one read.
+        split = [c for c in best if not _whole_paragraph(c, snap.docs[c.doc_id])]
+        self.articles([c.doc_id for c in split])
+        return [self._hit(c, snap.docs[c.doc_id], fused[c.id], ranks[c.id], c not in split) for c in best]
 
-    def _hit(self, chunk: Chunk, score: float, ranks: list[int | None]) -> Hit:
-        art = self.article(chunk.doc_id)
-        return Hit(chunk=chunk, score=score, title=art.title, date=art.date, paragraph_text=art.paragraph(chunk.paragraph), dense_rank=ranks[0], lexical_rank=ranks[1])
+    def _hit(self, chunk: Chunk, info: DocInfo, score: float, ranks: list[int | None], whole: bool) -> Hit:
+        text = chunk.text if whole else self.article(chunk.doc_id).paragraph(chunk.paragraph)
+        return Hit(chunk=chunk, score=score, title=info.title, date=info.date, paragraph_text=text, dense_rank=ranks[0], lexical_rank=ranks[1])
 
     def paragraph_hit(self, doc_id: str, paragraph: int) -> Hit:
         """A Hit for a whole paragraph (used by summaries, which read every paragraph)."""
         art = self.article(doc_id)
         text = art.paragraph(paragraph)
         return Hit(chunk=Chunk(id=f"{doc_id}:p{paragraph}", doc_id=doc_id, paragraph=paragraph, part=0, text=text, tokens=0), score=0.0, title=art.title, date=art.date, paragraph_text=text)
+
+
+def _whole_paragraph(chunk: Chunk, info: DocInfo) -> bool:
+    """The chunk is its paragraph's only chunk (ids are DOC:pN:PART:HASH)."""
+    mark = f"{chunk.doc_id}:p{chunk.paragraph}:"
+    return sum(cid.startswith(mark) for cid in info.chunk_ids) == 1
 
 
 def _favour_strong_documents(fused: dict[str, float]) -> dict[str, float]:

@@ -158,3 +158,23 @@ def crowded(tmp_path_factory):
 def test_the_seed_paragraph_still_wins_among_many_posts(crowded, question, paragraph, within):
     hits = crowded.retriever.search(question, 10)
     assert (SEED_ID, paragraph) in [(h.chunk.doc_id, h.chunk.paragraph) for h in hits[:within]]
+
+
+def test_hit_text_is_the_whole_paragraph_whether_or_not_it_was_split(fresh_home, hash_embedder):
+    from rag.config import load_settings
+    from rag.ingest import ingest
+    from rag.retrieve import Retriever
+    from rag.store import Store
+
+    from .conftest import SEED
+
+    store = Store.open(load_settings(RAG_HOME=fresh_home))
+    ingest([SEED], store=store, embedder=hash_embedder, budget=60)  # long paragraphs split in parts
+    retriever = Retriever(store, hash_embedder, cache_dir=fresh_home / "cache")
+    article = store.article(next(iter(store.docs())))
+    hits = [h for q in ("上市企业", "主攻点 产业集群", "盛蕾主持会议", "营商环境") for h in retriever.search(q, 6)]
+    parts = {h.chunk.part for h in hits}
+    assert parts >= {0, 1}  # both kinds were returned
+    for h in hits:
+        assert h.paragraph_text == article.paragraph(h.chunk.paragraph)
+        assert (h.title, h.date) == (article.title, article.date)
