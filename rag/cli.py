@@ -94,6 +94,7 @@ def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -
     from .ingest import home_lock
     from .ingest import ingest as run_ingest
     from .ingest import reembed as run_reembed
+    from .text import ensure_jieba
 
     svc = _service()
     paths = paths or ("seeds",)
@@ -101,7 +102,7 @@ def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -
         if reembed:
             done = run_reembed(svc.store, svc.embedder, svc.settings.chunk_tokens, progress)
             click.echo(f"re-embedded {done.documents} documents ({done.added} chunks) with {svc.embedder.name}", err=True)
-        report = run_ingest(paths, store=svc.store, embedder=svc.embedder, budget=svc.settings.chunk_tokens, strict=strict, progress=progress)
+        report = run_ingest(paths, store=svc.store, embedder=svc.embedder, budget=svc.settings.chunk_tokens, strict=strict, progress=progress, warm=ensure_jieba)
         if report.documents:
             svc.retriever.snapshot()  # the lexical index updated now (new chunks only), not at the first question
     for w in report.warnings:

@@ -70,9 +70,9 @@ def _build() -> dict[str, list[str]]:
 
     freq = jieba.dt.FREQ if jieba.dt.initialized else {}
     if not freq:
-        from .text import _ensure_jieba
+        from .text import ensure_jieba
 
-        _ensure_jieba()
+        ensure_jieba()
         freq = jieba.dt.FREQ
     scored: dict[str, dict[str, float]] = defaultdict(dict)
     line_re = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")

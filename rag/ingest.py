@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .chunking import chunk_article, embed_text
@@ -55,15 +57,34 @@ def _plan(article: Article, existing: set[str], budget: int, previous: DocInfo |
 
 
 class _Writer:
-    """Collects planned articles and writes them in batches, reporting progress as it goes."""
+    """Collects planned articles and writes them in batches, reporting progress as it goes.
 
-    def __init__(self, store: Store, embedder: Embedder, budget: int, report: IngestReport,
-                 progress: Progress | None = None, total: int = 0) -> None:
+    A closed batch is embedded on a worker thread (the embedder's C code releases the GIL) while
+    this thread writes the batch before it and plans the next: the embedder, which is most of an
+    ingest's time, never waits for parsing or for Chroma. Writes stay in order, batch after
+    batch, so the guarantees of a killed run hold (see `_write`)."""
+
+    def __init__(self, store: Store, embedder: Embedder, budget: int, report: IngestReport, existing: dict[str, set[str]],
+                 progress: Progress | None = None, total: int = 0, warm: Callable[[], None] | None = None) -> None:
         self.store, self.embedder, self.budget, self.report = store, embedder, budget, report
-        self.progress, self.total = progress, total
+        self.existing = existing  # chunk ids stored per document, leftovers of a killed run included
+        self.progress, self.total, self.warm = progress, total, warm
         self.batch: list[_Pending] = []
         self.written = self.embedded = 0
-        self.existing = store.chunk_ids_by_doc()  # leftovers of a killed run included
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-embed")
+        self._queued: deque[tuple[list[_Pending], list[tuple[Article, Chunk]], Future]] = deque()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        try:
+            if exc_type is None:
+                self.flush()
+                while self._queued:
+                    self._write(*self._queued.popleft())
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def add(self, article: Article, previous: DocInfo | None = None) -> None:
         self.batch.append(_plan(article, self.existing.get(article.doc_id, set()), self.budget, previous))
@@ -76,20 +97,35 @@ class _Writer:
         self._tell()
 
     def flush(self) -> None:
-        """Write the batch: new chunks first, then the registry entries, then the stale chunks go.
-
-        A run killed at any point leaves each post's previous version current (or its new one),
-        and the next run finds leftovers through `chunk_ids_by_doc` and deletes them."""
-        batch, report = self.batch, self.report
-        if not batch:
+        """Close the batch: its embedding starts; the batch before it is written meanwhile."""
+        if not self.batch:
             return
+        batch, self.batch = self.batch, []
         new = [(p.article, c) for p in batch for c in p.new]
+        self._queued.append((batch, new, self._pool.submit(self._embed, new)))
+        while len(self._queued) > 1:
+            self._write(*self._queued.popleft())
+
+    def _embed(self, new: list[tuple[Article, Chunk]]) -> list[list[float]]:
         vectors: list[list[float]] = []
         for lo in range(0, len(new), EMBED_SLICE):
             part = new[lo : lo + EMBED_SLICE]
             vectors += self.embedder.embed([embed_text(a, c.text) for a, c in part], kind="passage")
             self.embedded += len(part)
             self._tell()
+        return vectors
+
+    def _write(self, batch: list[_Pending], new: list[tuple[Article, Chunk]], embedding: Future) -> None:
+        """Write a batch: new chunks first, then the registry entries, then the stale chunks go.
+
+        A run killed at any point leaves each post's previous version current (or its new one),
+        and the next run finds leftovers through `chunk_ids_by_doc` and deletes them."""
+        self.store.connect()  # opened while the batch is embedded, not after
+        if self.warm:
+            self.warm()
+            self.warm = None
+        vectors = embedding.result()
+        report = self.report
         if new:
             self.store.claim_embedder(self.embedder.name, len(vectors[0]))
             self.store.add_chunks(new, vectors)
@@ -102,7 +138,6 @@ class _Writer:
             report.unchanged += len(p.chunk_ids) - len(p.new)
             report.removed += len(p.stale)
         self.written += len(batch)
-        self.batch = []
         self._tell()
 
     def _tell(self) -> None:
@@ -132,11 +167,18 @@ def ingest(
     budget: int,
     strict: bool = False,
     progress: Progress | None = None,
+    warm: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Ingest files and folders. Bad files are reported in `errors` (or raised when `strict`)
-    and the rest of the batch goes on; a folder ingested again loses the posts gone from it."""
+    and the rest of the batch goes on; a folder ingested again loses the posts gone from it.
+    `warm` is work for this thread while the embedder runs (the CLI loads the tokenizer of the
+    lexical index, which it updates next)."""
     report = IngestReport()
-    store.check_embedder(embedder.name)  # before any work: never a mixed collection
+    # A store that does not exist yet holds nothing: it need not be opened before the embedder
+    # starts (it is opened while the first batch is embedded).
+    fresh = store.known_empty()
+    if not fresh:
+        store.check_embedder(embedder.name)  # before any work: never a mixed collection
 
     def fail(err: UserError) -> None:
         if strict:
@@ -155,30 +197,28 @@ def ingest(
         if Path(raw).is_dir():
             folders.append(Path(raw).resolve())
 
-    known = store.docs()
+    known = {} if fresh else store.docs()
     seen: dict[str, str] = {}
-    writer = _Writer(store, embedder, budget, report, progress, len(files))
-    for path in files:
-        abspath = str(path.resolve())
-        try:
-            article = load_article(path, report.warnings)
-        except InputFileError as err:
-            fail(err)
+    existing = {} if fresh else store.chunk_ids_by_doc()
+    with _Writer(store, embedder, budget, report, existing, progress, len(files), warm) as writer:
+        for path in files:
+            abspath = str(path.resolve())
+            try:
+                article = replace(load_article(path, report.warnings), path=abspath)
+            except InputFileError as err:
+                fail(err)
+                writer.skip()
+                continue
+            old = known.get(article.doc_id)
+            if article.doc_id in seen:
+                fail(InputFileError(path, f"duplicate doc id '{article.doc_id}': also in {seen[article.doc_id]}; rename one file"))
+            elif old and old.path and old.path != abspath and Path(old.path).exists():
+                fail(InputFileError(path, f"duplicate doc id '{article.doc_id}': already ingested from {old.path}; rename one file or `rag remove {article.doc_id}`"))
+            else:
+                seen[article.doc_id] = str(path)
+                writer.add(article, old)
+                continue
             writer.skip()
-            continue
-        article = Article(**{**article.__dict__, "path": abspath})
-        if article.doc_id in seen:
-            fail(InputFileError(path, f"duplicate doc id '{article.doc_id}': also in {seen[article.doc_id]}; rename one file"))
-            writer.skip()
-            continue
-        old = known.get(article.doc_id)
-        if old and old.path and old.path != abspath and Path(old.path).exists():
-            fail(InputFileError(path, f"duplicate doc id '{article.doc_id}': already ingested from {old.path}; rename one file or `rag remove {article.doc_id}`"))
-            writer.skip()
-            continue
-        seen[article.doc_id] = str(path)
-        writer.add(article, known.get(article.doc_id))
-    writer.flush()
 
     # A folder ingested again is the truth about its contents: posts gone from it are removed.
     for folder in folders:
@@ -206,10 +246,9 @@ def reembed(store: Store, embedder: Embedder, budget: int, progress: Progress | 
     side.drop()  # a leftover of a killed run
     docs = store.docs()
     articles = store.articles(sorted(docs))
-    writer = _Writer(side, embedder, budget, report, progress, len(articles))
-    for doc_id in sorted(articles):
-        writer.add(articles[doc_id])
-    writer.flush()
+    with _Writer(side, embedder, budget, report, {}, progress, len(articles)) as writer:
+        for doc_id in sorted(articles):
+            writer.add(articles[doc_id])
     if not articles:
         side.claim_embedder(embedder.name, 0)
     store.replace_with(side)

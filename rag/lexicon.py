@@ -183,9 +183,9 @@ def person_names(text: str) -> tuple[str, ...]:
     word list does not know as a word (陈金虎, 盛蕾) or that follow a title, as jieba cuts them."""
     import jieba
 
-    from .text import _ensure_jieba
+    from .text import ensure_jieba
 
-    _ensure_jieba()
+    ensure_jieba()
     freq = jieba.dt.FREQ
     out = []
     prev = ""

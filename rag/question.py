@@ -147,9 +147,9 @@ def _nouns(question: str) -> tuple[set[str], set[str]]:
     """The question's nouns, and those of them that are names (jieba's part-of-speech tags)."""
     import jieba.posseg as pseg
 
-    from .text import _ensure_jieba
+    from .text import ensure_jieba
 
-    _ensure_jieba()
+    ensure_jieba()
     tagged = [(w.lower(), flag) for w, flag in pseg.lcut(nfkc(question))]
     return {w for w, f in tagged if f in _NOUN_TAGS}, {w for w, f in tagged if f in _PROPER_TAGS}
 

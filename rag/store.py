@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import threading
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -48,32 +49,58 @@ class Store:
     """What is stored, behind a few calls. Chroma's embedding function is never used."""
 
     def __init__(self, client: Any, name: str) -> None:
-        self.client = client
+        self._client = client
         self.name = name
         self._chunks = None
         self._registry = None
         self._batch: int | None = None
+        self._settings: Settings | None = None  # an embedded store not opened yet (see `open`)
+        self._open_lock = threading.Lock()
 
     # ---- opening ------------------------------------------------------------------------------
     @classmethod
     def open(cls, settings: Settings) -> Store:
-        """The embedded store under RAG_HOME, or a Chroma server when RAG_CHROMA_URL is set."""
+        """The embedded store under RAG_HOME, or a Chroma server when RAG_CHROMA_URL is set.
+        The embedded one is opened at its first use (importing chromadb costs ~0.6 s, which an
+        ingest into a new home spends while the embedder works)."""
         if settings.chroma_url:
             return cls(open_client(settings), settings.collection)
-        # Chroma creates its sqlite tables and our collections on first open; two processes doing
-        # that at once collide ("table collections already exists"). Serialize the opening only.
-        with file_lock(settings.home / "open.lock", required=False):
-            store = cls(open_client(settings), settings.collection)
-            store._collections()
+        store = cls(None, settings.collection)
+        store._settings = settings
         return store
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            with self._open_lock:
+                if self._client is None and self._settings is not None:
+                    # Chroma creates its sqlite tables and our collections on first open; two
+                    # processes doing that at once collide ("table collections already exists").
+                    with file_lock(self._settings.home / "open.lock", required=False):
+                        client = open_client(self._settings)
+                        self._create_collections(client)
+                    self._client = client
+        return self._client
+
+    def connect(self) -> None:
+        """Open the store now if it is not open yet."""
+        self._collections()
+
+    def known_empty(self) -> bool:
+        """True when nothing can be stored: an embedded store whose folder does not exist yet
+        (checked now, without opening it). False whenever it cannot be told without opening."""
+        return self._client is None and self._settings is not None and not (self._settings.home / "chroma").exists()
 
     @_store_errors
     def _collections(self):
         if self._chunks is None:
-            cfg = {"hnsw": HNSW}
-            self._chunks = self.client.get_or_create_collection(self.name, embedding_function=None, configuration=cfg)
-            self._registry = self.client.get_or_create_collection(self.name + REGISTRY_SUFFIX, embedding_function=None)
+            self._create_collections(self.client)
         return self._chunks, self._registry
+
+    @_store_errors
+    def _create_collections(self, client: Any) -> None:
+        self._chunks = client.get_or_create_collection(self.name, embedding_function=None, configuration={"hnsw": HNSW})
+        self._registry = client.get_or_create_collection(self.name + REGISTRY_SUFFIX, embedding_function=None)
 
     @property
     def chunks(self):

@@ -74,7 +74,7 @@ def cache_home() -> Path | None:
     return _cache_home
 
 
-def _ensure_jieba() -> None:
+def ensure_jieba() -> None:
     """Initialize jieba once per process, with its dictionary cache kept under RAG_HOME."""
     global _jieba_ready
     if _jieba_ready:
@@ -104,7 +104,7 @@ def _cut(text: str) -> tuple[str, ...]:
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens of Chinese and English text (jieba search mode), punctuation dropped."""
-    _ensure_jieba()
+    ensure_jieba()
     out = []
     for tok in _cut(nfkc(text).lower()):
         tok = tok.strip()
@@ -122,7 +122,7 @@ def _cut_precise(text: str) -> tuple[str, ...]:
 
 def precise_words(text: str) -> list[str]:
     """Content words in jieba's precise mode: whole words only (高新技术, not also 高新 and 技术)."""
-    _ensure_jieba()
+    ensure_jieba()
     return [t for t in (tok.strip() for tok in _cut_precise(nfkc(text).lower())) if t and _WORD_RE.search(t) and t not in STOPWORDS]
 
 
