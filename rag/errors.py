@@ -59,6 +59,10 @@ class NotIngested(UserError):
 class StoreError(RagError):
     """The vector store cannot be reached or written."""
 
+    @classmethod
+    def read_only(cls, where: object) -> StoreError:
+        return cls(f"the store at {where} is read-only: make it writable or point RAG_HOME at a writable copy")
+
 
 class LLMError(RagError):
     """The language-model endpoint failed after retries."""

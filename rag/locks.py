@@ -26,6 +26,8 @@ def file_lock(path: Path, *, required: bool = True, on_wait: Callable[[], None] 
         if not required:
             yield
             return
+        if isinstance(exc, PermissionError):
+            raise StoreError.read_only(path.parent) from None
         raise StoreError(f"cannot write under {path.parent}: {exc.strerror}") from None
     try:
         try:

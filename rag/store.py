@@ -334,5 +334,5 @@ def open_client(settings: Settings):
     except Exception as exc:  # noqa: BLE001 - connection refused, bad path, locked sqlite…
         where = settings.chroma_url or str(settings.home / "chroma")
         if "readonly database" in str(exc):  # Chroma writes even to open a store for reading
-            raise StoreError(f"the store at {where} is read-only: make it writable or point RAG_HOME at a writable copy") from None
+            raise StoreError.read_only(where) from None
         raise StoreError(f"cannot open the vector store at {where}: {type(exc).__name__}: {first_line(exc)}") from None
