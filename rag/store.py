@@ -256,7 +256,8 @@ class Store:
 
     @_store_errors
     def get_chunks(self, ids: Sequence[str]) -> list[Chunk]:
-        ids, out, step = list(ids), [], self._max_batch()
+        ids, step = list(ids), self._max_batch()
+        out: list[Chunk] = []
         for lo in range(0, len(ids), step):
             got = self.chunks.get(ids=ids[lo : lo + step], include=["metadatas", "documents"])
             out.extend(_chunk(i, m, d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"]))
