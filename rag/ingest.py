@@ -65,10 +65,10 @@ class _Writer:
     batch, so the guarantees of a killed run hold (see `_write`)."""
 
     def __init__(self, store: Store, embedder: Embedder, budget: int, report: IngestReport, existing: dict[str, set[str]],
-                 progress: Progress | None = None, total: int = 0, warm: Callable[[], None] | None = None) -> None:
+                 progress: Progress | None = None, total: int = 0) -> None:
         self.store, self.embedder, self.budget, self.report = store, embedder, budget, report
         self.existing = existing  # chunk ids stored per document, leftovers of a killed run included
-        self.progress, self.total, self.warm = progress, total, warm
+        self.progress, self.total = progress, total
         self.batch: list[_Pending] = []
         self.written = self.embedded = 0
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-embed")
@@ -121,9 +121,6 @@ class _Writer:
         A run killed at any point leaves each post's previous version current (or its new one),
         and the next run finds leftovers through `chunk_ids_by_doc` and deletes them."""
         self.store.connect()  # opened while the batch is embedded, not after
-        if self.warm:
-            self.warm()
-            self.warm = None
         vectors = embedding.result()
         report = self.report
         if new:
@@ -167,12 +164,9 @@ def ingest(
     budget: int,
     strict: bool = False,
     progress: Progress | None = None,
-    warm: Callable[[], None] | None = None,
 ) -> IngestReport:
     """Ingest files and folders. Bad files are reported in `errors` (or raised when `strict`)
-    and the rest of the batch goes on; a folder ingested again loses the posts gone from it.
-    `warm` is work for this thread while the embedder runs (the CLI loads the tokenizer of the
-    lexical index, which it updates next)."""
+    and the rest of the batch goes on; a folder ingested again loses the posts gone from it."""
     report = IngestReport()
     # A store that does not exist yet holds nothing: it need not be opened before the embedder
     # starts (it is opened while the first batch is embedded).
@@ -200,7 +194,7 @@ def ingest(
     known = {} if fresh else store.docs()
     seen: dict[str, str] = {}
     existing = {} if fresh else store.chunk_ids_by_doc()
-    with _Writer(store, embedder, budget, report, existing, progress, len(files), warm) as writer:
+    with _Writer(store, embedder, budget, report, existing, progress, len(files)) as writer:
         for path in files:
             abspath = str(path.resolve())
             try:
