@@ -69,7 +69,10 @@ def chunk_article(article: Article, budget: int) -> list[Chunk]:
     """Chunks in reading order. Ids derive from content, so unchanged text keeps its id."""
     out: list[Chunk] = []
     for number, paragraph in enumerate(article.paragraphs, start=1):
+        start = -1
         for part, text in enumerate(split_paragraph(paragraph, budget)):
             digest = hashlib.sha1(f"{article.title}\x1f{article.date}\x1f{text}".encode()).hexdigest()[:12]
-            out.append(Chunk(id=f"{article.doc_id}:p{number}:{part}:{digest}", doc_id=article.doc_id, paragraph=number, part=part, text=text, tokens=tokens.count(text)))
+            start = paragraph.find(text, start + 1)  # parts overlap but move forward
+            out.append(Chunk(id=f"{article.doc_id}:p{number}:{part}:{digest}", doc_id=article.doc_id, paragraph=number, part=part, text=text,
+                             tokens=tokens.count(text), start=start, paragraph_chars=len(paragraph)))
     return out

@@ -37,6 +37,8 @@ class Chunk:
     part: int  # 0 unless the paragraph was split
     text: str  # the cited text (the paragraph's own words)
     tokens: int
+    start: int = -1  # where `text` starts in its paragraph; -1 when not known
+    paragraph_chars: int = 0  # the length of its paragraph; 0 when not known
 
     @property
     def name(self) -> str:

@@ -194,14 +194,28 @@ class Retriever:
             best.append(chunk)
             if len(best) >= k:
                 break
-        # A paragraph that is one chunk is that chunk's text; only split ones are read from the
-        # registry (its first read in a process costs ~0.4 s at 10,000 posts), all in one read.
-        split = [c for c in best if not _whole_paragraph(c, snap.docs[c.doc_id])]
-        self.articles([c.doc_id for c in split])
-        return [self._hit(c, snap.docs[c.doc_id], fused[c.id], ranks[c.id], c not in split) for c in best]
+        # The registry's first read in a process costs ~0.4 s at 10,000 posts: a paragraph is put
+        # together from its chunks (one read of the chunk collection, already open), and only
+        # when that cannot be done (a store written before chunks knew their place) is it read.
+        texts = self._paragraphs(best, snap)
+        self.articles([c.doc_id for c in best if c.id not in texts])
+        return [self._hit(c, snap.docs[c.doc_id], fused[c.id], ranks[c.id], texts.get(c.id)) for c in best]
 
-    def _hit(self, chunk: Chunk, info: DocInfo, score: float, ranks: list[int | None], whole: bool) -> Hit:
-        text = chunk.text if whole else self.article(chunk.doc_id).paragraph(chunk.paragraph)
+    def _paragraphs(self, best: Sequence[Chunk], snap: _Snapshot) -> dict[str, str]:
+        """The whole paragraph of each chunk, from the chunks of its paragraph, where possible."""
+        siblings = {c.id: [i for i in snap.docs[c.doc_id].chunk_ids if i.startswith(f"{c.doc_id}:p{c.paragraph}:")] for c in best}
+        wanted = sorted({i for ids in siblings.values() if len(ids) > 1 for i in ids})
+        parts = {p.id: p for p in self.store.get_chunks(wanted)} if wanted else {}
+        out = {}
+        for c in best:
+            if len(siblings[c.id]) == 1:
+                out[c.id] = c.text
+            elif text := _joined([parts[i] for i in siblings[c.id] if i in parts]):
+                out[c.id] = text
+        return out
+
+    def _hit(self, chunk: Chunk, info: DocInfo, score: float, ranks: list[int | None], text: str | None) -> Hit:
+        text = text if text is not None else self.article(chunk.doc_id).paragraph(chunk.paragraph)
         return Hit(chunk=chunk, score=score, title=info.title, date=info.date, paragraph_text=text, dense_rank=ranks[0], lexical_rank=ranks[1])
 
     def paragraph_hit(self, doc_id: str, paragraph: int) -> Hit:
@@ -211,10 +225,15 @@ class Retriever:
         return Hit(chunk=Chunk(id=f"{doc_id}:p{paragraph}", doc_id=doc_id, paragraph=paragraph, part=0, text=text, tokens=0), score=0.0, title=art.title, date=art.date, paragraph_text=text)
 
 
-def _whole_paragraph(chunk: Chunk, info: DocInfo) -> bool:
-    """The chunk is its paragraph's only chunk (ids are DOC:pN:PART:HASH)."""
-    mark = f"{chunk.doc_id}:p{chunk.paragraph}:"
-    return sum(cid.startswith(mark) for cid in info.chunk_ids) == 1
+def _joined(parts: Sequence[Chunk]) -> str | None:
+    """A split paragraph from its parts, each placed where it starts; None unless they cover
+    it exactly (a part without a known place, a gap, or a length that differs)."""
+    text = ""
+    for p in sorted(parts, key=lambda p: p.part):
+        if p.start < 0 or p.start > len(text):
+            return None
+        text = text[: p.start] + p.text
+    return text if parts and len(text) == parts[0].paragraph_chars else None
 
 
 def _favour_strong_documents(fused: dict[str, float]) -> dict[str, float]:

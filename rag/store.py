@@ -239,7 +239,7 @@ class Store:
         if not items:
             return
         metas = [
-            {"doc_id": c.doc_id, "paragraph": c.paragraph, "part": c.part, "tokens": c.tokens,
+            {"doc_id": c.doc_id, "paragraph": c.paragraph, "part": c.part, "tokens": c.tokens, "start": c.start, "plen": c.paragraph_chars,
              "title": a.title, "date": a.date, "date_int": _date_int(a.date)}
             for a, c in items
         ]
@@ -307,7 +307,8 @@ def doc_of(chunk_id: str) -> str:
 
 
 def _chunk(chunk_id: str, m: dict, text: str) -> Chunk:
-    return Chunk(id=chunk_id, doc_id=m["doc_id"], paragraph=int(m["paragraph"]), part=int(m["part"]), text=text, tokens=int(m.get("tokens", 0)))
+    return Chunk(id=chunk_id, doc_id=m["doc_id"], paragraph=int(m["paragraph"]), part=int(m["part"]), text=text, tokens=int(m.get("tokens", 0)),
+                 start=int(m.get("start", -1)), paragraph_chars=int(m.get("plen", 0)))
 
 
 def open_client(settings: Settings):

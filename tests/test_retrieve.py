@@ -178,3 +178,17 @@ def test_hit_text_is_the_whole_paragraph_whether_or_not_it_was_split(fresh_home,
     for h in hits:
         assert h.paragraph_text == article.paragraph(h.chunk.paragraph)
         assert (h.title, h.date) == (article.title, article.date)
+    assert retriever._articles == {}  # every paragraph was put together from its chunks, none read
+
+
+def test_a_split_paragraph_is_not_put_together_from_parts_that_do_not_cover_it():
+    from rag.models import Chunk
+    from rag.retrieve import _joined
+
+    def part(i, text, start, n=9):
+        return Chunk(id=f"d:p1:{i}:x", doc_id="d", paragraph=1, part=i, text=text, tokens=1, start=start, paragraph_chars=n)
+
+    assert _joined([part(1, "丙丁戊。己。", 3), part(0, "甲乙。丙丁戊。", 0)]) == "甲乙。丙丁戊。己。"
+    assert _joined([part(0, "甲乙。", 0), part(1, "己。", 7)]) is None  # a gap
+    assert _joined([part(0, "甲乙。", 0), part(1, "丙丁戊。己。", -1)]) is None  # place unknown (an older store)
+    assert _joined([part(0, "甲乙。丙丁戊。", 0, n=12)]) is None  # shorter than the paragraph
