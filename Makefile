@@ -40,6 +40,7 @@ test: setup-test browser
 
 lint: setup-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 # extractive + mocked-LLM eval over the whole corpus; exits 1 below eval/thresholds.json

@@ -39,7 +39,13 @@ THRESHOLDS = EVAL_DIR / "thresholds.json"
 BASELINE = EVAL_DIR / "baseline.json"
 SABOTAGES = ("random-retriever", "top1", "strip-citations", "dump")
 # Metrics where lower is better; every other metric is better higher.
-LOWER_IS_BETTER = {"false_not_found_rate", "ungrounded_numbers_per_answer", "median_latency_s", "median_answer_chars", "planted_falsehoods_surviving"}
+LOWER_IS_BETTER = {
+    "false_not_found_rate",
+    "ungrounded_numbers_per_answer",
+    "median_latency_s",
+    "median_answer_chars",
+    "planted_falsehoods_surviving",
+}
 NOT_GATED = {"median_latency_s"}  # timings on a shared 2-core machine are noise, not quality
 HELD_OUT_SEED = re.compile(r"^held-out")  # origin of the seed questions written after the rules
 
@@ -70,18 +76,41 @@ def _dump_answer(question: str, *, retriever, k: int, filters=None, **_):
     from rag.verify import verify
 
     hits = retriever.search(question, k=k, filters=filters)
-    raw = "".join(f"{s.rstrip('。！？；!?;')}[{n}]。" for n, h in enumerate(hits, 1) for s in split_sentences(h.paragraph_text))
+    raw = "".join(
+        f"{s.rstrip('。！？；!?;')}[{n}]。"
+        for n, h in enumerate(hits, 1)
+        for s in split_sentences(h.paragraph_text)
+    )
     checked = verify(raw, hits, question, idf=retriever.idf)
-    return Answer(question=question, answer=checked.text, status=checked.status, mode="extractive", warnings=checked.warnings, citations=checked.citations)
+    return Answer(
+        question=question,
+        answer=checked.text,
+        status=checked.status,
+        mode="extractive",
+        warnings=checked.warnings,
+        citations=checked.citations,
+    )
 
 
 def score_row(it: Item, ans: dict, elapsed: float) -> dict:
     """One question's figures, from the answer's JSON and the labels."""
     cited = {(c["doc_id"], c["paragraph"]) for c in ans["citations"]}
     row = {
-        "id": it.id, "set": it.set, "split": it.split, "kind": it.kind, "question": it.question, "held_out": bool(HELD_OUT_SEED.match(it.extra.get("origin", ""))),
-        "expected_status": it.status, "status": ans["status"], "answer": ans["answer"], "mode": ans["mode"], "warnings": ans["warnings"],
-        "cited": sorted([d, p] for d, p in cited), "gold": [list(g) for g in it.gold], "latency_s": round(elapsed, 3), **citation_checks(ans),
+        "id": it.id,
+        "set": it.set,
+        "split": it.split,
+        "kind": it.kind,
+        "question": it.question,
+        "held_out": bool(HELD_OUT_SEED.match(it.extra.get("origin", ""))),
+        "expected_status": it.status,
+        "status": ans["status"],
+        "answer": ans["answer"],
+        "mode": ans["mode"],
+        "warnings": ans["warnings"],
+        "cited": sorted([d, p] for d, p in cited),
+        "gold": [list(g) for g in it.gold],
+        "latency_s": round(elapsed, 3),
+        **citation_checks(ans),
     }
     if it.answerable:
         row["fact_recall"] = fact_recall(it.facts, ans["answer"])
@@ -111,9 +140,13 @@ def metrics(rows: list[dict], rrows: list[dict], rejection: list[dict] | None = 
     m["fact_recall"] = _mean([r["fact_recall"] for r in ans])
     m["answer_precision"] = _mean([r["answer_precision"] for r in said])
     m["median_answer_chars"] = float(statistics.median(r["answer_chars"] for r in said)) if said else 0.0
-    m["citation_precision"] = _mean([r["citation_precision"] for r in ans if r["citation_precision"] is not None])
+    m["citation_precision"] = _mean(
+        [r["citation_precision"] for r in ans if r["citation_precision"] is not None]
+    )
     m["citation_recall"] = _mean([r["citation_recall"] for r in ans])
-    m["false_not_found_rate"] = round(sum(r["status"] == "not_found" for r in ans) / len(ans), 3) if ans else 0.0
+    m["false_not_found_rate"] = (
+        round(sum(r["status"] == "not_found" for r in ans) / len(ans), 3) if ans else 0.0
+    )
     if una:
         m["not_found_accuracy"] = round(sum(r["status"] == "not_found" for r in una) / len(una), 3)
     if part:
@@ -125,13 +158,20 @@ def metrics(rows: list[dict], rrows: list[dict], rejection: list[dict] | None = 
     m["citation_validity"] = round(tot("valid_markers") / tot("markers"), 3) if tot("markers") else 1.0
     m["quote_verbatim"] = round(tot("verbatim_quotes") / tot("quotes"), 3) if tot("quotes") else 1.0
     m["claim_support"] = round(tot("supported_claims") / tot("claims"), 3) if tot("claims") else 1.0
-    m["citation_relevance"] = round(tot("relevant_citations") / tot("citations_used"), 3) if tot("citations_used") else 1.0
+    m["citation_relevance"] = (
+        round(tot("relevant_citations") / tot("citations_used"), 3) if tot("citations_used") else 1.0
+    )
     m["ungrounded_numbers_per_answer"] = round(tot("ungrounded_numbers") / len(rows), 3) if rows else 0.0
     m["median_latency_s"] = round(statistics.median(r["latency_s"] for r in rows), 3) if rows else 0.0
     if rows and "judge_correct" in rows[0]:
         m["judge_accuracy"] = round(sum(r["judge_correct"] for r in rows) / len(rows), 3)
     m["questions"] = len(rows)
-    m["n_answerable"], m["n_unanswerable"], m["n_partial"], m["n_rejection"] = len(ans), len(una), len(part), len(rejection or [])
+    m["n_answerable"], m["n_unanswerable"], m["n_partial"], m["n_rejection"] = (
+        len(ans),
+        len(una),
+        len(part),
+        len(rejection or []),
+    )
     return m
 
 
@@ -148,7 +188,11 @@ def thresholds_from(result: dict) -> dict[str, dict[str, float]]:
         m = result["columns"].get(name)
         if not m:
             continue
-        n = {"rejection_rate": m["n_rejection"], "not_found_accuracy": m["n_unanswerable"], "partial_accuracy": m["n_partial"]}
+        n = {
+            "rejection_rate": m["n_rejection"],
+            "not_found_accuracy": m["n_unanswerable"],
+            "partial_accuracy": m["n_partial"],
+        }
         thr = {}
         for key, value in m.items():
             if key in COUNTS or key in NOT_GATED or key == "judge_accuracy":
@@ -157,17 +201,29 @@ def thresholds_from(result: dict) -> dict[str, dict[str, float]]:
                 thr[key] = float(int(value * 1.15 + 5))
                 continue
             margin = 1 / max(1, n.get(key, m["n_answerable"]))
-            thr[key] = (int((value + margin) * 1000) + 1) / 1000 if key in LOWER_IS_BETTER else max(0.0, int((value - margin) * 1000) / 1000)
+            thr[key] = (
+                (int((value + margin) * 1000) + 1) / 1000
+                if key in LOWER_IS_BETTER
+                else max(0.0, int((value - margin) * 1000) / 1000)
+            )
         out[name.split("/")[0]] = thr
     if result.get("faults"):
         f = result["faults"]
-        out["faults"] = {"planted_falsehoods_surviving": f["planted_falsehoods_surviving"] + 1,
-                         "true_claims_kept": max(0.0, int((f["true_claims_kept"] - 1 / max(1, f["planted_true"])) * 1000) / 1000)}
+        out["faults"] = {
+            "planted_falsehoods_surviving": f["planted_falsehoods_surviving"] + 1,
+            "true_claims_kept": max(
+                0.0, int((f["true_claims_kept"] - 1 / max(1, f["planted_true"])) * 1000) / 1000
+            ),
+        }
     return out
 
 
 def _group(rows: list[dict], set_name: str, split: str, held_out_only: bool = False) -> list[dict]:
-    return [r for r in rows if r["set"] == set_name and r["split"] == split and (r["held_out"] or not held_out_only)]
+    return [
+        r
+        for r in rows
+        if r["set"] == set_name and r["split"] == split and (r["held_out"] or not held_out_only)
+    ]
 
 
 def columns(sets: dict[str, list[Item]], splits: Sequence[str]) -> list[tuple[str, str, bool]]:
@@ -198,7 +254,9 @@ def run_mode(mode: str, args, svc, sets: dict[str, list[Item]], llm) -> dict:
 
     def run(it: Item, filters=None) -> dict:
         t = time.perf_counter()
-        ans = ask(it.question, retriever=retriever, settings=svc.settings, llm=llm, k=k, filters=filters).model_dump()
+        ans = ask(
+            it.question, retriever=retriever, settings=svc.settings, llm=llm, k=k, filters=filters
+        ).model_dump()
         elapsed = time.perf_counter() - t
         if args.sabotage == "strip-citations":
             ans["answer"] = re.sub(r"\[\d+\]", "", ans["answer"])
@@ -217,7 +275,9 @@ def run_mode(mode: str, args, svc, sets: dict[str, list[Item]], llm) -> dict:
     if args.rejection:
         for it in items:
             if it.rejection_exclude:  # the question again, without the posts that answer it
-                rejection.append({**run(it, Filters(exclude_doc_ids=it.rejection_exclude)), "expected_status": "not_found"})
+                rejection.append(
+                    {**run(it, Filters(exclude_doc_ids=it.rejection_exclude)), "expected_status": "not_found"}
+                )
     if args.judge and mode == "llm":
         judge(rows, items, llm)
     out = {"mode": mode, "rows": rows, "retrieval_rows": rrows, "rejection_rows": rejection, "columns": {}}
@@ -227,11 +287,19 @@ def run_mode(mode: str, args, svc, sets: dict[str, list[Item]], llm) -> dict:
         if not group:
             continue
         ids = {r["id"] for r in group}
-        out["columns"][column_name(col)] = metrics(group, [r for r in rrows if r["id"] in ids], [r for r in rejection if r["id"] in ids])
+        out["columns"][column_name(col)] = metrics(
+            group, [r for r in rrows if r["id"] in ids], [r for r in rejection if r["id"] in ids]
+        )
     if "seed" in sets:
         summary = summarize(retriever=retriever, settings=svc.settings, llm=llm, doc_id=SEED_DOC).model_dump()
         sfacts = json.loads(SUMMARY_FACTS.read_text(encoding="utf-8"))["facts"]
-        out["summary"] = {"answer": summary["answer"], "mode": summary["mode"], "coverage": fact_recall(sfacts, summary["answer"]), "missing": [f[0] for f in sfacts if not fact_found(f, summary["answer"])], **citation_checks(summary)}
+        out["summary"] = {
+            "answer": summary["answer"],
+            "mode": summary["mode"],
+            "coverage": fact_recall(sfacts, summary["answer"]),
+            "missing": [f[0] for f in sfacts if not fact_found(f, summary["answer"])],
+            **citation_checks(summary),
+        }
         for name, m in out["columns"].items():
             if name.startswith("seed/"):
                 m["summary_coverage"] = round(out["summary"]["coverage"], 3)
@@ -250,7 +318,12 @@ def judge(rows: list[dict], items: list[Item], llm) -> None:
     by_id = {it.id: it for it in items}
     for r in rows:
         it = by_id[r["id"]]
-        prompt = JUDGE_PROMPT.format(question=it.question, facts=" | ".join("/".join(f) for f in it.facts) or "(none)", expected=it.status, answer=r["answer"])
+        prompt = JUDGE_PROMPT.format(
+            question=it.question,
+            facts=" | ".join("/".join(f) for f in it.facts) or "(none)",
+            expected=it.status,
+            answer=r["answer"],
+        )
         try:
             verdict = llm.complete("You are a strict grader.", prompt, max_tokens=5).text.strip().upper()
         except Exception as exc:  # noqa: BLE001 - a judge failure leaves the row ungraded
@@ -287,43 +360,90 @@ def table(result: dict) -> str:
         lines.append(f"{k:30s}" + "".join(f"{result['columns'][c].get(k, ''):>15}" for c in cols))
     if result.get("faults"):
         f = result["faults"]
-        lines.append(f"faults: planted falsehoods surviving {f['planted_falsehoods_surviving']} of {f['planted_falsehoods']}; true claims kept {f['true_claims_kept']} ({f['true_kept']} of {f['planted_true']})")
+        lines.append(
+            f"faults: planted falsehoods surviving {f['planted_falsehoods_surviving']} of {f['planted_falsehoods']}; true claims kept {f['true_claims_kept']} ({f['true_kept']} of {f['planted_true']})"
+        )
     return "\n".join(lines)
 
 
 def report(result: dict, baseline: dict, failures: list[str], meta: dict) -> str:
     model = f", model `{meta['model']}`" if meta.get("model") else ""
-    lines = [f"# Eval — mode `{result['mode']}`{model}", "", f"{meta['questions']} questions (+{len(result['rejection_rows'])} asked again without their sources), "
-             f"run time {meta['elapsed']:.1f} s, k = {meta['k']}, commit {meta['commit']}, {meta['date']}", "",
-             "Columns: set/split. `seed/test·new` holds only the seed questions written after the rules were fitted "
-             "(held-out); the rest of seed/test was seen while fitting (in-sample). Gate: test columns only.", "",
-             "```", table(result), "```", ""]
+    lines = [
+        f"# Eval — mode `{result['mode']}`{model}",
+        "",
+        f"{meta['questions']} questions (+{len(result['rejection_rows'])} asked again without their sources), "
+        f"run time {meta['elapsed']:.1f} s, k = {meta['k']}, commit {meta['commit']}, {meta['date']}",
+        "",
+        "Columns: set/split. `seed/test·new` holds only the seed questions written after the rules were fitted "
+        "(held-out); the rest of seed/test was seen while fitting (in-sample). Gate: test columns only.",
+        "",
+        "```",
+        table(result),
+        "```",
+        "",
+    ]
     moved = []
     for name, m in result["columns"].items():
         base = baseline.get(name, {})
-        moved += [f"{name} {k}: {base[k]} → {v}" for k, v in m.items() if k in base and k != "median_latency_s" and isinstance(v, (int, float)) and abs(v - base[k]) >= 0.01]
+        moved += [
+            f"{name} {k}: {base[k]} → {v}"
+            for k, v in m.items()
+            if k in base
+            and k != "median_latency_s"
+            and isinstance(v, (int, float))
+            and abs(v - base[k]) >= 0.01
+        ]
     lines += ["## Against the baseline", "", *(f"- {x}" for x in moved or ["no metric moved"]), ""]
     if failures:
         lines += ["## Below threshold", "", *(f"- {f}" for f in failures), ""]
     lines += ["## Questions that miss", ""]
     for r in result["rows"]:
-        wrong_status = r["status"] != r["expected_status"] and not (r["expected_status"] == "answered" and r["status"] == "partial")
+        wrong_status = r["status"] != r["expected_status"] and not (
+            r["expected_status"] == "answered" and r["status"] == "partial"
+        )
         if wrong_status or r.get("fact_recall", 1) < 1:
-            lines.append(f"- {r['id']} [{r['set']}/{r['split']}] `{r['status']}` (expected `{r['expected_status']}`) {r['question']} — missing {r.get('missing_facts', [])}; cited {r['cited']}; gold {r['gold']}")
+            lines.append(
+                f"- {r['id']} [{r['set']}/{r['split']}] `{r['status']}` (expected `{r['expected_status']}`) {r['question']} — missing {r.get('missing_facts', [])}; cited {r['cited']}; gold {r['gold']}"
+            )
     wrong_rej = [r for r in result["rejection_rows"] if r["status"] != "not_found"]
     if wrong_rej:
         lines += ["", "## Answered without their sources (rejection misses)", ""]
         lines += [f"- {r['id']} [{r['split']}] {r['question']} → {r['answer'][:120]}" for r in wrong_rej]
     if result.get("summary"):
         s = result["summary"]
-        lines += ["", "## Summary of the seed", "", f"mode {s['mode']}, coverage {s['coverage']:.2f}, missing {s['missing']}", "", s["answer"]]
+        lines += [
+            "",
+            "## Summary of the seed",
+            "",
+            f"mode {s['mode']}, coverage {s['coverage']:.2f}, missing {s['missing']}",
+            "",
+            s["answer"],
+        ]
     if result["mode"] == "llm":
-        lines += ["", "## Per question", "", "| id | set/split | status (expected) | fact recall | seconds | mode |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Per question",
+            "",
+            "| id | set/split | status (expected) | fact recall | seconds | mode |",
+            "|---|---|---|---|---|---|",
+        ]
         for r in result["rows"] + result["rejection_rows"]:
-            rec = f"{r['fact_recall']:.2f}" if "fact_recall" in r and r["expected_status"] != "not_found" else ""
-            lines.append(f"| {r['id']}{' (no sources)' if r in result['rejection_rows'] else ''} | {r['set']}/{r['split']} | {r['status']} ({r['expected_status']}) | {rec} | {r['latency_s']:.0f} | {r['mode']} |")
+            rec = (
+                f"{r['fact_recall']:.2f}"
+                if "fact_recall" in r and r["expected_status"] != "not_found"
+                else ""
+            )
+            lines.append(
+                f"| {r['id']}{' (no sources)' if r in result['rejection_rows'] else ''} | {r['set']}/{r['split']} | {r['status']} ({r['expected_status']}) | {rec} | {r['latency_s']:.0f} | {r['mode']} |"
+            )
     if result.get("faults"):
-        lines += ["", "## Planted claims (fake model faults)", "", "| fault | planted | false surviving | true kept |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "## Planted claims (fake model faults)",
+            "",
+            "| fault | planted | false surviving | true kept |",
+            "|---|---|---|---|",
+        ]
         for name, f in result["faults"]["by_fault"].items():
             lines.append(f"| {name} | {f['planted']} | {f['false_surviving']} | {f['true_kept']} |")
         lines += ["", "False claims that survived:", ""] + [f"- {x}" for x in result["faults"]["survivors"]]
@@ -343,28 +463,71 @@ def _limits(text: str) -> dict[str, int]:
 
 def _commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=EVAL_DIR.parent, capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=EVAL_DIR.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval", description=__doc__.splitlines()[0])
-    ap.add_argument("--mode", choices=["extractive", "mock", "llm", "all"], default="all", help="all = extractive and mock (what CI runs)")
+    ap.add_argument(
+        "--mode",
+        choices=["extractive", "mock", "llm", "all"],
+        default="all",
+        help="all = extractive and mock (what CI runs)",
+    )
     ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: seed, crud")
     ap.add_argument("--split", choices=[*SPLITS, "all"], default="all")
-    ap.add_argument("--limit", type=_limits, default={}, help="at most N questions per set, in file order: N, or SET=N[,SET=N] (e.g. crud=40: a slice for a slow model)")
-    ap.add_argument("--only", type=re.compile, help="only the questions whose id matches this regular expression (e.g. '^([nem]\\d|crud-)': the held-out seed questions and CRUD-RAG)")
+    ap.add_argument(
+        "--limit",
+        type=_limits,
+        default={},
+        help="at most N questions per set, in file order: N, or SET=N[,SET=N] (e.g. crud=40: a slice for a slow model)",
+    )
+    ap.add_argument(
+        "--only",
+        type=re.compile,
+        help="only the questions whose id matches this regular expression (e.g. '^([nem]\\d|crud-)': the held-out seed questions and CRUD-RAG)",
+    )
     ap.add_argument("--model", help="model name for --mode llm")
     ap.add_argument("-k", "--k", type=int, help="context paragraphs per answer (default: RAG_TOP_K)")
     ap.add_argument("--sabotage", choices=SABOTAGES, help="cripple the pipeline to show the eval fails")
-    ap.add_argument("--no-rejection", dest="rejection", action="store_false", help="skip asking the CRUD-RAG questions again without their sources")
-    ap.add_argument("--no-faults", dest="faults", action="store_false", help="skip the fake model's planted claims (mock mode)")
+    ap.add_argument(
+        "--no-rejection",
+        dest="rejection",
+        action="store_false",
+        help="skip asking the CRUD-RAG questions again without their sources",
+    )
+    ap.add_argument(
+        "--no-faults",
+        dest="faults",
+        action="store_false",
+        help="skip the fake model's planted claims (mock mode)",
+    )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="reports and per-question rows")
-    ap.add_argument("--store-dir", type=Path, default=DEFAULT_OUT, help="where the corpus store is built (once per stamp of its inputs)")
+    ap.add_argument(
+        "--store-dir",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="where the corpus store is built (once per stamp of its inputs)",
+    )
     ap.add_argument("--update-baseline", action="store_true", help="store this run's figures as the baseline")
-    ap.add_argument("--write-thresholds", action="store_true", help="set eval/thresholds.json from this run's test figures (less one question)")
-    ap.add_argument("--judge", action="store_true", help="with --mode llm: also ask the model to grade each answer (LLM-as-judge)")
+    ap.add_argument(
+        "--write-thresholds",
+        action="store_true",
+        help="set eval/thresholds.json from this run's test figures (less one question)",
+    )
+    ap.add_argument(
+        "--judge",
+        action="store_true",
+        help="with --mode llm: also ask the model to grade each answer (LLM-as-judge)",
+    )
     ap.add_argument("--progress", action="store_true", help="print progress to stderr")
     args = ap.parse_args(argv)
 
@@ -381,12 +544,22 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in wanted if s not in SETS]
     if unknown:
         ap.error(f"unknown set {unknown[0]!r}; choose from {', '.join(SETS)}")
-    sets = {name: [it for it in items if it.split in args.splits and (args.only is None or args.only.search(it.id))][: args.limit.get(name, args.limit.get("*"))] for name, items in load_sets(wanted).items()}
+    sets = {
+        name: [
+            it for it in items if it.split in args.splits and (args.only is None or args.only.search(it.id))
+        ][: args.limit.get(name, args.limit.get("*"))]
+        for name, items in load_sets(wanted).items()
+    }
     modes = ["extractive", "mock"] if args.mode == "all" else [args.mode]
     thresholds_all = json.loads(THRESHOLDS.read_text(encoding="utf-8")) if THRESHOLDS.exists() else {}
     baseline_all = json.loads(BASELINE.read_text(encoding="utf-8")) if BASELINE.exists() else {}
     args.out.mkdir(parents=True, exist_ok=True)
-    meta_base = {"k": args.k, "commit": _commit(), "date": dt.date.today().isoformat(), "questions": sum(len(v) for v in sets.values())}
+    meta_base = {
+        "k": args.k,
+        "commit": _commit(),
+        "date": dt.date.today().isoformat(),
+        "questions": sum(len(v) for v in sets.values()),
+    }
     failed: list[str] = []
     results = []
     for mode in modes:
@@ -399,13 +572,17 @@ def main(argv: list[str] | None = None) -> int:
             from .fake_llm import FakeLLMServer
 
             server = FakeLLMServer().start()
-            llm = OpenAIChat.from_settings(settings.model_copy(update={"openai_base_url": server.base_url, "llm_model": "fake-model"}))
+            llm = OpenAIChat.from_settings(
+                settings.model_copy(update={"openai_base_url": server.base_url, "llm_model": "fake-model"})
+            )
         elif mode == "llm":
             if not settings.llm_configured:
                 raise SystemExit("--mode llm needs OPENAI_API_KEY and/or OPENAI_BASE_URL")
             from rag.llm import OpenAIChat
 
-            llm = OpenAIChat.from_settings(settings.model_copy(update={"llm_model": args.model}) if args.model else settings)
+            llm = OpenAIChat.from_settings(
+                settings.model_copy(update={"llm_model": args.model}) if args.model else settings
+            )
         try:
             res = run_mode(mode, args, svc, sets, llm)
             if server is not None and args.faults and not args.sabotage:
@@ -417,21 +594,40 @@ def main(argv: list[str] | None = None) -> int:
         failures = gate(res, thresholds_all.get(mode, {}))
         meta = {**meta_base, "elapsed": elapsed, "model": getattr(llm, "model", None)}
         res["meta"] = meta
-        (args.out / f"report-{mode}.md").write_text(report(res, baseline_all.get(mode, {}), failures, meta), encoding="utf-8")
-        (args.out / f"results-{mode}.json").write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
+        (args.out / f"report-{mode}.md").write_text(
+            report(res, baseline_all.get(mode, {}), failures, meta), encoding="utf-8"
+        )
+        (args.out / f"results-{mode}.json").write_text(
+            json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
         results.append(res)
         failed += [f"{mode}: {f}" for f in failures]
-        print(f"\n[{mode}] {elapsed:.1f} s, k = {args.k}{', sabotage ' + args.sabotage if args.sabotage else ''}")
+        print(
+            f"\n[{mode}] {elapsed:.1f} s, k = {args.k}{', sabotage ' + args.sabotage if args.sabotage else ''}"
+        )
         print(table(res))
-    print(f"\nreports: {args.out}/report-*.md, rows: {args.out}/results-*.json; total {time.perf_counter() - t0:.1f} s")
+    print(
+        f"\nreports: {args.out}/report-*.md, rows: {args.out}/results-*.json; total {time.perf_counter() - t0:.1f} s"
+    )
     if args.update_baseline:
         for r in results:
-            baseline_all[r["mode"]] = {**r["columns"], **({"faults": {k: v for k, v in r["faults"].items() if not isinstance(v, (dict, list))}} if r.get("faults") else {})}
+            baseline_all[r["mode"]] = {
+                **r["columns"],
+                **(
+                    {"faults": {k: v for k, v in r["faults"].items() if not isinstance(v, (dict, list))}}
+                    if r.get("faults")
+                    else {}
+                ),
+            }
         BASELINE.write_text(json.dumps(baseline_all, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if args.write_thresholds:
-        thresholds_all = {"_note": f"Measured test figures of commit {meta_base['commit']} on {meta_base['date']} (k = {args.k}) less a margin of about one question (eval/__main__.py thresholds_from); the gate reads the test columns only."}
+        thresholds_all = {
+            "_note": f"Measured test figures of commit {meta_base['commit']} on {meta_base['date']} (k = {args.k}) less a margin of about one question (eval/__main__.py thresholds_from); the gate reads the test columns only."
+        }
         thresholds_all.update({r["mode"]: thresholds_from(r) for r in results})
-        THRESHOLDS.write_text(json.dumps(thresholds_all, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        THRESHOLDS.write_text(
+            json.dumps(thresholds_all, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
         failed = []
     if failed:
         print("BELOW THRESHOLD:\n  " + "\n  ".join(failed), file=sys.stderr)

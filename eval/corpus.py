@@ -64,7 +64,9 @@ def save_vectors(cache: dict[str, np.ndarray], keep: set[str], path: Path = VECT
     """Write the vectors of `keep` (the texts of the current corpus) and nothing else."""
     keys = sorted(k for k in cache if k in keep)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, keys=np.array(keys), vectors=np.stack([cache[k] for k in keys]).astype(np.float32))
+    np.savez_compressed(
+        path, keys=np.array(keys), vectors=np.stack([cache[k] for k in keys]).astype(np.float32)
+    )
 
 
 def corpus_files() -> list[Path]:
@@ -115,10 +117,16 @@ def corpus_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=prin
             raise SystemExit("eval corpus: " + "; ".join(report.errors[:3]))
         svc.retriever.snapshot()  # builds the BM25 cache under the home, once
         if cached.computed:
-            keep = {text_key(embedder.name, embed_text(a, c.text)) for a in (load_article(f, []) for f in files) for c in chunk_article(a, settings.chunk_tokens)}
+            keep = {
+                text_key(embedder.name, embed_text(a, c.text))
+                for a in (load_article(f, []) for f in files)
+                for c in chunk_article(a, settings.chunk_tokens)
+            }
             save_vectors(cache, keep)
             log(f"embedded {cached.computed} chunks the vector cache did not hold; {VECTOR_CACHE} rewritten")
-        ready.write_text(f"{report.documents} posts, {report.added + report.unchanged} chunks\n", encoding="utf-8")
+        ready.write_text(
+            f"{report.documents} posts, {report.added + report.unchanged} chunks\n", encoding="utf-8"
+        )
     shutil.rmtree(out_dir / "probe", ignore_errors=True)
     return home
 

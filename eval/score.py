@@ -17,15 +17,30 @@ _QUOTES = re.compile(r"[“”‘’「」『』\"']")
 _NUMERAL = set("0123456789〇零一二三四五六七八九十百千万亿两")
 # English unit words a fact may use for the article's Chinese ones (2.5 trillion yuan = 2.5万亿元)
 _UNIT_ALIASES = {"yuan": "元", "percent": "%"}
-_QUANTITY = re.compile(r"(?:约|近|超过|超|逾|达|大约|接近)?(\d+(?:\.\d+)?)(万亿|亿|万|千|trillion|billion|million|thousand)?([^\d]{0,4}?)(?:以上|左右|多|余)?")
-_SCALE = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "trillion": 1e12, "billion": 1e9, "million": 1e6, "thousand": 1e3}
+_QUANTITY = re.compile(
+    r"(?:约|近|超过|超|逾|达|大约|接近)?(\d+(?:\.\d+)?)(万亿|亿|万|千|trillion|billion|million|thousand)?([^\d]{0,4}?)(?:以上|左右|多|余)?"
+)
+_SCALE = {
+    "万亿": 1e12,
+    "亿": 1e8,
+    "万": 1e4,
+    "千": 1e3,
+    "trillion": 1e12,
+    "billion": 1e9,
+    "million": 1e6,
+    "thousand": 1e3,
+}
 
 
 def normalize(text: str) -> str:
     """NFKC, lower case, no spaces, thousands separators or quote marks; Chinese fractions as
     digits (三分之二 → 2/3; 十四五 stays a name)."""
     t = nfkc(text).lower()
-    t = re.sub(r"([一二三四五六七八九十]+)分之([一二三四五六七八九十]+)", lambda m: f"{_cn(m.group(2))}/{_cn(m.group(1))}", t)
+    t = re.sub(
+        r"([一二三四五六七八九十]+)分之([一二三四五六七八九十]+)",
+        lambda m: f"{_cn(m.group(2))}/{_cn(m.group(1))}",
+        t,
+    )
     return _QUOTES.sub("", _SPACES.sub("", t))
 
 
@@ -77,10 +92,10 @@ def _answer_quantities(text: str) -> list[tuple[float, str]]:
             continue
         whole, frac, unit, pct = m.groups()
         value = float(whole.replace(",", "") + (frac or "")) * (_SCALE[unit.lower()] if unit else 1.0)
-        rest = ("%" if pct else "") + text[m.end():].lstrip()
+        rest = ("%" if pct else "") + text[m.end() :].lstrip()
         for en, zh in _UNIT_ALIASES.items():
             if rest.startswith(en):
-                rest = zh + rest[len(en):]
+                rest = zh + rest[len(en) :]
         out.append((round(value, 6), rest))
     return out
 
@@ -171,7 +186,9 @@ def citation_checks(ans: dict) -> dict[str, float | int]:
         text = "".join(c["text"] for c in cited)
         nums = number_values(claim.text)
         # relative years count as stated: in a 2022 post, 今年 grounds "2022" (DESIGN: answers resolve them)
-        cited_nums = number_values(text) | {float(y) for c in cited for y in implied_years(c["text"], c["date"])}
+        cited_nums = number_values(text) | {
+            float(y) for c in cited for y in implied_years(c["text"], c["date"])
+        }
         ungrounded += len(nums - cited_nums)
         cw = _content(claim.text)
         if has_cjk(claim.text):

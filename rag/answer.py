@@ -73,10 +73,14 @@ class Budget:
             if used + cost > room:
                 if not kept:  # the best block alone is too long: cut it rather than answer blind
                     text = tokens.truncate(h.chunk.text, max(16, room - 48), model)
-                    kept.append(Hit(**{**h.__dict__, "chunk": type(h.chunk)(**{**h.chunk.__dict__, "text": text})}))
+                    kept.append(
+                        Hit(**{**h.__dict__, "chunk": type(h.chunk)(**{**h.chunk.__dict__, "text": text})})
+                    )
                     warnings.append(f"context_truncated: block 1 cut to fit {self.window} tokens")
                 else:
-                    warnings.append(f"context_truncated: {len(hits) - len(kept)} of {len(hits)} blocks left out to fit {self.window} tokens")
+                    warnings.append(
+                        f"context_truncated: {len(hits) - len(kept)} of {len(hits)} blocks left out to fit {self.window} tokens"
+                    )
                 break
             kept.append(h)
             used += cost
@@ -85,7 +89,9 @@ class Budget:
 
 def system_prompt(settings: Settings, n_blocks: int, question: str) -> str:
     markers = ", ".join(f"[{i}]" for i in range(1, n_blocks + 1)) if n_blocks else "none"
-    return load_template("system", settings.prompts_dir).render(markers=markers, sentinel=sentinel_for(question))
+    return load_template("system", settings.prompts_dir).render(
+        markers=markers, sentinel=sentinel_for(question)
+    )
 
 
 def retrieval_query(question: str, history: Sequence[str] | None) -> str:
@@ -119,13 +125,22 @@ def answer(
     if llm is not None and hits:
         system = system_prompt(settings, len(hits), q)
         template = load_template("answer", settings.prompts_dir)
-        fixed = tokens.count(system, llm.model) + tokens.count(template.render(context="", question=q), llm.model)
-        packed, notes = Budget(settings.llm_context_tokens, settings.llm_max_tokens).pack(hits, fixed, llm.model)
+        fixed = tokens.count(system, llm.model) + tokens.count(
+            template.render(context="", question=q), llm.model
+        )
+        packed, notes = Budget(settings.llm_context_tokens, settings.llm_max_tokens).pack(
+            hits, fixed, llm.model
+        )
         warnings += notes
         if len(packed) != len(hits):  # the marker list in the system prompt must match what is shown
             system = system_prompt(settings, len(packed), q)
         try:
-            reply = llm.complete(system, template.render(context=context(packed), question=q), max_tokens=settings.llm_max_tokens, on_token=on_token)
+            reply = llm.complete(
+                system,
+                template.render(context=context(packed), question=q),
+                max_tokens=settings.llm_max_tokens,
+                on_token=on_token,
+            )
             raw, model_name, usage = reply.text, reply.model, reply.usage
             hits = packed
         except LLMError as exc:
@@ -135,16 +150,33 @@ def answer(
     mode: Mode
     if raw is not None:
         checked = verify(raw, hits, q, cross, evidence=evidence, idf=idf)
-        if checked.status == "not_found" and any(w.startswith("no_verified_citations") for w in checked.warnings):
+        if checked.status == "not_found" and any(
+            w.startswith("no_verified_citations") for w in checked.warnings
+        ):
             # the model said things and none could be checked: quote the article instead
-            warnings += checked.warnings + ["llm_unverifiable: no claim of the model's answer could be verified; answered extractively instead"]
+            warnings += checked.warnings + [
+                "llm_unverifiable: no claim of the model's answer could be verified; answered extractively instead"
+            ]
             checked = None
     if checked is None:
-        raw = extract_answer(q, hits, idf, cross, profile=profile, evidence=evidence) if hits else profile.sentinel
+        raw = (
+            extract_answer(q, hits, idf, cross, profile=profile, evidence=evidence)
+            if hits
+            else profile.sentinel
+        )
         checked = verify(raw, hits, q, cross, evidence=evidence, idf=idf)
         mode = "extractive"
         if on_token is not None:
             on_token(checked.text)  # nothing to stream: the whole verified answer at once
     else:
         mode = "llm"
-    return Answer(question=q, answer=checked.text, status=checked.status, mode=mode, model=model_name if mode == "llm" else None, warnings=warnings + checked.warnings, citations=checked.citations, usage=usage)
+    return Answer(
+        question=q,
+        answer=checked.text,
+        status=checked.status,
+        mode=mode,
+        model=model_name if mode == "llm" else None,
+        warnings=warnings + checked.warnings,
+        citations=checked.citations,
+        usage=usage,
+    )

@@ -45,7 +45,11 @@ def split_paragraph(text: str, budget: int) -> list[str]:
         current = parts[-1]
         if current and tokens.count("".join(current + [s])) > budget:
             carry = current[-1]
-            overlap = [carry] if tokens.count(carry + s) <= budget and tokens.count(carry) <= budget * OVERLAP_SHARE else []
+            overlap = (
+                [carry]
+                if tokens.count(carry + s) <= budget and tokens.count(carry) <= budget * OVERLAP_SHARE
+                else []
+            )
             parts.append(overlap + [s])
         else:
             current.append(s)
@@ -73,6 +77,16 @@ def chunk_article(article: Article, budget: int) -> list[Chunk]:
         for part, text in enumerate(split_paragraph(paragraph, budget)):
             digest = hashlib.sha1(f"{article.title}\x1f{article.date}\x1f{text}".encode()).hexdigest()[:12]
             start = paragraph.find(text, start + 1)  # parts overlap but move forward
-            out.append(Chunk(id=f"{article.doc_id}:p{number}:{part}:{digest}", doc_id=article.doc_id, paragraph=number, part=part, text=text,
-                             tokens=tokens.count(text), start=start, paragraph_chars=len(paragraph)))
+            out.append(
+                Chunk(
+                    id=f"{article.doc_id}:p{number}:{part}:{digest}",
+                    doc_id=article.doc_id,
+                    paragraph=number,
+                    part=part,
+                    text=text,
+                    tokens=tokens.count(text),
+                    start=start,
+                    paragraph_chars=len(paragraph),
+                )
+            )
     return out

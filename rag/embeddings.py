@@ -66,7 +66,9 @@ class OpenAIEmbedder:
             try:
                 resp = self._client.embeddings.create(model=self.model, input=batch)
             except openai.OpenAIError as exc:
-                raise EmbeddingError(f"embeddings endpoint failed: {type(exc).__name__}: {first_line(exc)}") from None
+                raise EmbeddingError(
+                    f"embeddings endpoint failed: {type(exc).__name__}: {first_line(exc)}"
+                ) from None
             data = sorted(resp.data, key=lambda d: d.index)
             out.extend(_normalize(d.embedding) for d in data)
         return out
@@ -91,6 +93,8 @@ def make_embedder(settings: Settings) -> Embedder:
     if spec.startswith("openai:") and len(spec) > len("openai:"):
         base = settings.embed_base_url or settings.openai_base_url
         if not (settings.api_key or base):
-            raise ConfigError("RAG_EMBEDDER=openai:… needs OPENAI_API_KEY or RAG_EMBED_BASE_URL/OPENAI_BASE_URL; or set RAG_EMBEDDER=local")
+            raise ConfigError(
+                "RAG_EMBEDDER=openai:… needs OPENAI_API_KEY or RAG_EMBED_BASE_URL/OPENAI_BASE_URL; or set RAG_EMBEDDER=local"
+            )
         return OpenAIEmbedder(spec.split(":", 1)[1], settings.openai_client(base))
     raise ConfigError(f"RAG_EMBEDDER={spec!r} is not 'local' or 'openai:MODEL'")

@@ -61,7 +61,9 @@ class StoreError(RagError):
 
     @classmethod
     def read_only(cls, where: object) -> StoreError:
-        return cls(f"the store at {where} is read-only: make it writable or point RAG_HOME at a writable copy")
+        return cls(
+            f"the store at {where} is read-only: make it writable or point RAG_HOME at a writable copy"
+        )
 
 
 class LLMError(RagError):

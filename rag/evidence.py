@@ -96,7 +96,9 @@ class Evidence:
         for name in person_names(text):
             near: list[str] = []
             for m in re.finditer(re.escape(name), text):
-                near += role_words(text[max(0, m.start() - 12) : m.start()]) + role_words(text[m.end() : m.end() + 6])
+                near += role_words(text[max(0, m.start() - 12) : m.start()]) + role_words(
+                    text[m.end() : m.end() + 6]
+                )
             out[name] = tuple(dict.fromkeys(near))
         return out
 

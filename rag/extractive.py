@@ -36,13 +36,50 @@ from .timewords import annotate
 from .verify import with_markers
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "extractive.json"
-FEATURES = ("cov_sent", "cov_window", "cov_para", "cov_rest", "subj_sent", "subj_para", "key_para", "key_window",
-            "kind_ok", "kind_miss", "kind_cov", "head_ok", "novelty", "year_miss", "rank", "doc_best", "short",
-            "names_miss", "sim", "english", "year_sent", "keys_all_window", "keys_all_para", "cov_doc")
+FEATURES = (
+    "cov_sent",
+    "cov_window",
+    "cov_para",
+    "cov_rest",
+    "subj_sent",
+    "subj_para",
+    "key_para",
+    "key_window",
+    "kind_ok",
+    "kind_miss",
+    "kind_cov",
+    "head_ok",
+    "novelty",
+    "year_miss",
+    "rank",
+    "doc_best",
+    "short",
+    "names_miss",
+    "sim",
+    "english",
+    "year_sent",
+    "keys_all_window",
+    "keys_all_para",
+    "cov_doc",
+)
 # Whether to answer at all is a second, question-level decision, read off the best sentence:
 # its probability (as a logit) and the signals that tell an answer from a near miss.
-GATE_FEATURES = ("logit", "keys_all_para", "keys_all_window", "key_para", "subj_para", "cov_window", "cov_para",
-                 "cov_sent", "kind_ok", "kind_miss", "english", "year_miss", "names_miss", "cov_doc")
+GATE_FEATURES = (
+    "logit",
+    "keys_all_para",
+    "keys_all_window",
+    "key_para",
+    "subj_para",
+    "cov_window",
+    "cov_para",
+    "cov_sent",
+    "kind_ok",
+    "kind_miss",
+    "english",
+    "year_miss",
+    "names_miss",
+    "cov_doc",
+)
 KEY_TERMS = 3  # the question's rarest words: an answer's paragraph holds them all
 RAREST = 2  # …and the two rarest must both be there (the least credit of the two is a signal)
 # English questions: e5 similarity is computed for this many sentences, the best by the other signals
@@ -94,10 +131,20 @@ def _logit(p: float) -> float:
 @lru_cache(maxsize=4)
 def load_model(path: Path = MODEL_FILE) -> Model:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Model(data["weights"], data["bias"], data["gate_weights"], data["gate_bias"], data["answer_bar"], data["list_ratio"], data["source"])
+    return Model(
+        data["weights"],
+        data["bias"],
+        data["gate_weights"],
+        data["gate_bias"],
+        data["answer_bar"],
+        data["list_ratio"],
+        data["source"],
+    )
 
 
-def candidates(profile: QuestionProfile, evidence: Sequence[Evidence], cross: CrossScorer | None = None) -> list[Candidate]:
+def candidates(
+    profile: QuestionProfile, evidence: Sequence[Evidence], cross: CrossScorer | None = None
+) -> list[Candidate]:
     """Every sentence of the evidence with its signals (no probability yet)."""
     topic = profile.terms
     subject = profile.subject
@@ -129,32 +176,40 @@ def candidates(profile: QuestionProfile, evidence: Sequence[Evidence], cross: Cr
             w_norm = "".join(x.norm for x in window)
             w_tokens = frozenset().union(*(x.tokens for x in window))
             cov_sent = coverage(topic, s.norm, s.tokens)
-            out.append(Candidate(s, ev, {
-                "cov_sent": cov_sent,
-                "cov_window": coverage(topic, w_norm, w_tokens),
-                "cov_para": para_cov[ev.n],
-                "cov_rest": coverage(rest, s.norm, s.tokens),
-                "subj_sent": term_credit(subject, s.norm, s.tokens) if subject else 0.0,
-                "subj_para": subj_para,
-                "key_para": key_para,
-                "key_window": coverage(keys, w_norm, w_tokens),
-                "kind_ok": float(kind_ok),
-                "kind_miss": float(typed and not kind_ok),
-                "kind_cov": float(kind_ok) * cov_sent,
-                "head_ok": float(holds_head(profile, s)),
-                "novelty": novelty(profile, s),
-                "year_miss": year_miss,
-                "rank": 1.0 / ev.n,
-                "doc_best": float(ev.doc_id == top_doc),
-                "short": float(len(s.norm) < 12),
-                "names_miss": names_miss,
-                "sim": 0.0,
-                "english": float(profile.english),
-                "year_sent": float(years_in(profile, s.norm)),
-                "keys_all_window": min((term_credit(t, w_norm, w_tokens) for t in rarest), default=0.0),
-                "keys_all_para": all_para,
-                "cov_doc": doc_cov[ev.doc_id],
-            }))
+            out.append(
+                Candidate(
+                    s,
+                    ev,
+                    {
+                        "cov_sent": cov_sent,
+                        "cov_window": coverage(topic, w_norm, w_tokens),
+                        "cov_para": para_cov[ev.n],
+                        "cov_rest": coverage(rest, s.norm, s.tokens),
+                        "subj_sent": term_credit(subject, s.norm, s.tokens) if subject else 0.0,
+                        "subj_para": subj_para,
+                        "key_para": key_para,
+                        "key_window": coverage(keys, w_norm, w_tokens),
+                        "kind_ok": float(kind_ok),
+                        "kind_miss": float(typed and not kind_ok),
+                        "kind_cov": float(kind_ok) * cov_sent,
+                        "head_ok": float(holds_head(profile, s)),
+                        "novelty": novelty(profile, s),
+                        "year_miss": year_miss,
+                        "rank": 1.0 / ev.n,
+                        "doc_best": float(ev.doc_id == top_doc),
+                        "short": float(len(s.norm) < 12),
+                        "names_miss": names_miss,
+                        "sim": 0.0,
+                        "english": float(profile.english),
+                        "year_sent": float(years_in(profile, s.norm)),
+                        "keys_all_window": min(
+                            (term_credit(t, w_norm, w_tokens) for t in rarest), default=0.0
+                        ),
+                        "keys_all_para": all_para,
+                        "cov_doc": doc_cov[ev.doc_id],
+                    },
+                )
+            )
     if profile.english and cross is not None and out:
         ranked = sorted(out, key=lambda c: -(c.x["cov_sent"] + c.x["cov_para"]))[:SIM_CANDIDATES]
         for c, sim in zip(ranked, cross(profile.text, [c.sentence.text for c in ranked])):
@@ -162,7 +217,12 @@ def candidates(profile: QuestionProfile, evidence: Sequence[Evidence], cross: Cr
     return out
 
 
-def scored(profile: QuestionProfile, evidence: Sequence[Evidence], cross: CrossScorer | None = None, model: Model | None = None) -> list[Candidate]:
+def scored(
+    profile: QuestionProfile,
+    evidence: Sequence[Evidence],
+    cross: CrossScorer | None = None,
+    model: Model | None = None,
+) -> list[Candidate]:
     """Candidates with their probability of answering, best first."""
     model = model or load_model()
     cands = candidates(profile, evidence, cross)
@@ -180,16 +240,24 @@ def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> l
         return []
     if profile.is_set:  # the items of one article's list: other posts' sentences are not its items
         doc = ranked[0].ev.doc_id
-        chosen = [c for c in ranked if c.ev.doc_id == doc and c.p >= ranked[0].p * model.list_ratio][:MAX_LIST_ITEMS]
+        chosen = [c for c in ranked if c.ev.doc_id == doc and c.p >= ranked[0].p * model.list_ratio][
+            :MAX_LIST_ITEMS
+        ]
     else:
         chosen = ranked[:1]
         top = ranked[0]
         if profile.kind != "open" and not top.x["kind_ok"]:
             # the best sentence names the subject but not what was asked (the amount, the date):
             # the answer is often the next sentence of the same article that has it
-            typed = [c for c in ranked[1:] if c.x["kind_ok"] and c.ev.doc_id == top.ev.doc_id and c.p >= top.p * model.list_ratio]
+            typed = [
+                c
+                for c in ranked[1:]
+                if c.x["kind_ok"] and c.ev.doc_id == top.ev.doc_id and c.p >= top.p * model.list_ratio
+            ]
             chosen += typed[:1]
-    return sorted(chosen, key=lambda c: (c.ev.doc_id, c.ev.hit.chunk.paragraph, c.sentence.position))  # reading order
+    return sorted(
+        chosen, key=lambda c: (c.ev.doc_id, c.ev.hit.chunk.paragraph, c.sentence.position)
+    )  # reading order
 
 
 def compose(profile: QuestionProfile, chosen: list[Candidate]) -> str:
@@ -203,8 +271,14 @@ def compose(profile: QuestionProfile, chosen: list[Candidate]) -> str:
     return text
 
 
-def extract_answer(question: str, hits: Sequence[Hit], idf: IdfFn, cross: CrossScorer | None = None,
-                   profile: QuestionProfile | None = None, evidence: Sequence[Evidence] | None = None) -> str:
+def extract_answer(
+    question: str,
+    hits: Sequence[Hit],
+    idf: IdfFn,
+    cross: CrossScorer | None = None,
+    profile: QuestionProfile | None = None,
+    evidence: Sequence[Evidence] | None = None,
+) -> str:
     """The answer text with [n] markers (n = hit index), or the sentinel when evidence is weak.
     A question in two parts is answered part by part; a part not found adds the sentinel."""
     profile = profile or analyse(question, idf)

@@ -64,8 +64,16 @@ class _Writer:
     ingest's time, never waits for parsing or for Chroma. Writes stay in order, batch after
     batch, so the guarantees of a killed run hold (see `_write`)."""
 
-    def __init__(self, store: Store, embedder: Embedder, budget: int, report: IngestReport, existing: dict[str, set[str]],
-                 progress: Progress | None = None, total: int = 0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        budget: int,
+        report: IngestReport,
+        existing: dict[str, set[str]],
+        progress: Progress | None = None,
+        total: int = 0,
+    ) -> None:
         self.store, self.embedder, self.budget, self.report = store, embedder, budget, report
         self.existing = existing  # chunk ids stored per document, leftovers of a killed run included
         self.progress, self.total = progress, total
@@ -144,8 +152,25 @@ class _Writer:
 
 def _same_record(previous: DocInfo | None, article: Article, chunk_ids: list[str]) -> bool:
     """The registry already says exactly this (an unchanged re-ingest writes nothing)."""
-    return previous is not None and (previous.title, previous.date, previous.categories, previous.tags, previous.source_url, previous.path, previous.n_paragraphs, previous.chunk_ids) == (
-        article.title, article.date, article.categories, article.tags, article.source_url, article.path, len(article.paragraphs), tuple(chunk_ids))
+    return previous is not None and (
+        previous.title,
+        previous.date,
+        previous.categories,
+        previous.tags,
+        previous.source_url,
+        previous.path,
+        previous.n_paragraphs,
+        previous.chunk_ids,
+    ) == (
+        article.title,
+        article.date,
+        article.categories,
+        article.tags,
+        article.source_url,
+        article.path,
+        len(article.paragraphs),
+        tuple(chunk_ids),
+    )
 
 
 def _under(path: str, folder: Path) -> bool:
@@ -205,9 +230,19 @@ def ingest(
                 continue
             old = known.get(article.doc_id)
             if article.doc_id in seen:
-                fail(InputFileError(path, f"duplicate doc id '{article.doc_id}': also in {seen[article.doc_id]}; rename one file"))
+                fail(
+                    InputFileError(
+                        path,
+                        f"duplicate doc id '{article.doc_id}': also in {seen[article.doc_id]}; rename one file",
+                    )
+                )
             elif old and old.path and old.path != abspath and Path(old.path).exists():
-                fail(InputFileError(path, f"duplicate doc id '{article.doc_id}': already ingested from {old.path}; rename one file or `rag remove {article.doc_id}`"))
+                fail(
+                    InputFileError(
+                        path,
+                        f"duplicate doc id '{article.doc_id}': already ingested from {old.path}; rename one file or `rag remove {article.doc_id}`",
+                    )
+                )
             else:
                 seen[article.doc_id] = str(path)
                 writer.add(article, old)
@@ -217,7 +252,12 @@ def ingest(
     # A folder ingested again is the truth about its contents: posts gone from it are removed.
     for folder in folders:
         for doc_id, info in known.items():
-            if doc_id not in seen and info.path and _under(info.path, folder) and not Path(info.path).exists():
+            if (
+                doc_id not in seen
+                and info.path
+                and _under(info.path, folder)
+                and not Path(info.path).exists()
+            ):
                 report.removed += store.delete_doc(doc_id)
                 report.removed_docs.append(doc_id)
     return report

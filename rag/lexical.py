@@ -51,8 +51,14 @@ class BM25Index:
         empty = _Rows(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float64))
         self._set(*_with_rows([], [], {}, empty, zip(ids, docs_tokens)))
 
-    def _set(self, ids: list[str], vocab: list[str], rows: _Rows, term_id: dict[str, int] | None = None,
-             inverted: _Rows | None = None) -> None:
+    def _set(
+        self,
+        ids: list[str],
+        vocab: list[str],
+        rows: _Rows,
+        term_id: dict[str, int] | None = None,
+        inverted: _Rows | None = None,
+    ) -> None:
         """Install the forward index (each row's terms and counts) and derive the rest (the
         inverted index, each term's rows and counts, is derived unless given: a cached one is)."""
         self.ids, self.vocab = ids, vocab
@@ -68,7 +74,9 @@ class BM25Index:
         if inverted is None:
             by_term = np.argsort(terms, kind="stable")
             df = np.bincount(terms, minlength=len(vocab))
-            inverted = _Rows(np.concatenate(([0], np.cumsum(df))).astype(np.int64), row_of[by_term], tfs[by_term])
+            inverted = _Rows(
+                np.concatenate(([0], np.cumsum(df))).astype(np.int64), row_of[by_term], tfs[by_term]
+            )
         self.inv = inverted
         self.post_ptr, self.post_rows, self.post_tfs = inverted
         df = np.diff(self.post_ptr)
@@ -89,12 +97,16 @@ class BM25Index:
         """Chunks ranked for a query: each of its tokens counts once."""
         return self.search_groups([[t] for t in index_tokens(query)], n, allowed)
 
-    def search_groups(self, groups: Sequence[Sequence[str]], n: int, allowed: AbstractSet[str] | None = None) -> list[tuple[str, float]]:
+    def search_groups(
+        self, groups: Sequence[Sequence[str]], n: int, allowed: AbstractSet[str] | None = None
+    ) -> list[tuple[str, float]]:
         """Chunks ranked for groups of alternative terms: a group adds the score of its best term
         in the chunk, so an English word with five Chinese senses counts once, like one word.
         `allowed` None means every chunk of the index."""
         scores = np.zeros(len(self.ids), np.float64)
-        for group in dict.fromkeys(tuple(dict.fromkeys(g)) for g in groups):  # ordered: sums, hence ties, repeat
+        for group in dict.fromkeys(
+            tuple(dict.fromkeys(g)) for g in groups
+        ):  # ordered: sums, hence ties, repeat
             best: np.ndarray | None = None
             for term in group:
                 t = self.term_id.get(term)
@@ -145,8 +157,17 @@ class BM25Index:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
             with tmp.open("wb") as fh:
-                np.savez(fh, ids=_joined(self.ids), vocab=_joined(self.vocab), ptr=self.fwd.ptr, terms=self.fwd.terms, tfs=self.fwd.tfs,
-                         post_ptr=self.inv.ptr, post_rows=self.inv.terms, post_tfs=self.inv.tfs)
+                np.savez(
+                    fh,
+                    ids=_joined(self.ids),
+                    vocab=_joined(self.vocab),
+                    ptr=self.fwd.ptr,
+                    terms=self.fwd.terms,
+                    tfs=self.fwd.tfs,
+                    post_ptr=self.inv.ptr,
+                    post_rows=self.inv.terms,
+                    post_tfs=self.inv.tfs,
+                )
             os.replace(tmp, path)
         except OSError:
             pass
@@ -157,8 +178,12 @@ class BM25Index:
         try:
             with np.load(path, allow_pickle=False) as z:
                 out = cls.__new__(cls)
-                out._set(_split(z["ids"]), _split(z["vocab"]), _Rows(z["ptr"], z["terms"], z["tfs"]),
-                         inverted=_Rows(z["post_ptr"], z["post_rows"], z["post_tfs"]))
+                out._set(
+                    _split(z["ids"]),
+                    _split(z["vocab"]),
+                    _Rows(z["ptr"], z["terms"], z["tfs"]),
+                    inverted=_Rows(z["post_ptr"], z["post_rows"], z["post_tfs"]),
+                )
                 return out
         except (OSError, ValueError, KeyError, EOFError):
             return None
@@ -181,8 +206,13 @@ def _take(rows: _Rows, order: np.ndarray) -> _Rows:
     return _Rows(ptr, rows.terms[index], rows.tfs[index])
 
 
-def _with_rows(ids: list[str], vocab: list[str], term_id: dict[str, int], rows: _Rows,
-               new: Iterable[tuple[str, Sequence[str]]]) -> tuple[list[str], list[str], _Rows, dict[str, int]]:
+def _with_rows(
+    ids: list[str],
+    vocab: list[str],
+    term_id: dict[str, int],
+    rows: _Rows,
+    new: Iterable[tuple[str, Sequence[str]]],
+) -> tuple[list[str], list[str], _Rows, dict[str, int]]:
     """`rows` (of `ids`) and the tokenized chunks `new` as one forward index in chunk-id order;
     new terms extend `vocab`/`term_id` in place."""
     ids = list(ids)
@@ -201,8 +231,11 @@ def _with_rows(ids: list[str], vocab: list[str], term_id: dict[str, int], rows: 
         ids.append(cid)
         lengths.append(len(counts))
     tail = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64))) + rows.ptr[-1]
-    both = _Rows(np.concatenate((rows.ptr, tail[1:])), np.concatenate((rows.terms, np.asarray(terms, np.int32))),
-                 np.concatenate((rows.tfs, np.asarray(tfs, np.float64))))
+    both = _Rows(
+        np.concatenate((rows.ptr, tail[1:])),
+        np.concatenate((rows.terms, np.asarray(terms, np.int32))),
+        np.concatenate((rows.tfs, np.asarray(tfs, np.float64))),
+    )
     order = np.asarray(sorted(range(len(ids)), key=ids.__getitem__), np.int64)
     return [ids[i] for i in order], vocab, _take(both, order), term_id
 

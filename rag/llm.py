@@ -50,24 +50,34 @@ class OpenAIChat:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         try:
             if on_token is None:
-                resp = self.client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens, temperature=0)
+                resp = self.client.chat.completions.create(
+                    model=self.model, messages=messages, max_tokens=max_tokens, temperature=0
+                )
                 if not resp.choices:
                     raise LLMError("the model returned no choices")
                 text = resp.choices[0].message.content or ""
-                usage = resp.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"}) if resp.usage else {}
+                usage = (
+                    resp.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"})
+                    if resp.usage
+                    else {}
+                )
                 model = resp.model or self.model
             else:
                 text, usage, model = self._stream(messages, max_tokens, on_token)
         except openai.APITimeoutError:
             raise LLMError(f"the model endpoint did not answer within {self.client.timeout} s") from None
         except openai.APIConnectionError as exc:
-            raise LLMError(f"cannot reach the model endpoint at {self.client.base_url}: {first_line(_redact(str(exc.__cause__ or exc), self._secret))}") from None
+            raise LLMError(
+                f"cannot reach the model endpoint at {self.client.base_url}: {first_line(_redact(str(exc.__cause__ or exc), self._secret))}"
+            ) from None
         except openai.RateLimitError:
             raise LLMError("the model endpoint is rate-limiting (429) and retries were used up") from None
         except openai.APIStatusError as exc:
             raise LLMError(f"the model endpoint answered HTTP {exc.status_code}") from None
         except openai.OpenAIError as exc:
-            raise LLMError(f"the model endpoint failed: {type(exc).__name__}: {first_line(_redact(str(exc), self._secret))}") from None
+            raise LLMError(
+                f"the model endpoint failed: {type(exc).__name__}: {first_line(_redact(str(exc), self._secret))}"
+            ) from None
         except (ValueError, KeyError, AttributeError) as exc:  # malformed JSON or fields
             raise LLMError(f"the model endpoint sent a malformed reply ({type(exc).__name__})") from None
         if not text.strip():
@@ -82,11 +92,20 @@ class OpenAIChat:
         model = self.model
         finished = False
         try:
-            stream = self.client.chat.completions.create(model=self.model, messages=messages, max_tokens=max_tokens, temperature=0, stream=True, stream_options={"include_usage": True})
+            stream = self.client.chat.completions.create(
+                model=self.model,
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=0,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
             for event in stream:
                 model = event.model or model
                 if event.usage:
-                    usage = event.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"})
+                    usage = event.usage.model_dump(
+                        include={"prompt_tokens", "completion_tokens", "total_tokens"}
+                    )
                 for choice in event.choices or []:
                     piece = choice.delta.content if choice.delta else None
                     if piece:
@@ -95,7 +114,9 @@ class OpenAIChat:
                     if choice.finish_reason:
                         finished = True
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-            raise LLMError(f"the model's stream was cut after {len(parts)} pieces ({type(exc).__name__})") from None
+            raise LLMError(
+                f"the model's stream was cut after {len(parts)} pieces ({type(exc).__name__})"
+            ) from None
         if not finished and parts:
             raise LLMError(f"the model's stream ended without finishing after {len(parts)} pieces")
         return "".join(parts), usage, model

@@ -30,7 +30,15 @@ def find_posts(paths: Iterable[str | Path]) -> list[Path]:
             raise InputFileError(p, "no such file or folder")
         if p.is_dir():
             try:
-                found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in POST_SUFFIXES and not any(part.startswith(".") for part in f.relative_to(p).parts)))
+                found.extend(
+                    sorted(
+                        f
+                        for f in p.rglob("*")
+                        if f.is_file()
+                        and f.suffix.lower() in POST_SUFFIXES
+                        and not any(part.startswith(".") for part in f.relative_to(p).parts)
+                    )
+                )
             except PermissionError as exc:
                 raise InputFileError(p, f"cannot be read ({exc.strerror})") from None
         else:
@@ -45,7 +53,10 @@ def read_text(path: Path, warnings: list[str] | None = None) -> str:
             raise InputFileError(path, "is not a regular file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InputFileError(path, f"file is {size / 1e6:.1f} MB, larger than the {MAX_FILE_BYTES // 2**20} MB limit for one post")
+            raise InputFileError(
+                path,
+                f"file is {size / 1e6:.1f} MB, larger than the {MAX_FILE_BYTES // 2**20} MB limit for one post",
+            )
         data = path.read_bytes()
     except PermissionError:
         raise InputFileError(path, "cannot be read (permission denied)") from None

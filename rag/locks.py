@@ -12,7 +12,9 @@ from .errors import StoreError
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, *, required: bool = True, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+def file_lock(
+    path: Path, *, required: bool = True, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
     """Hold an exclusive lock on `path` (created if missing) for the block.
 
     `required=False` is for readers: when the file cannot be created (a read-only home), no

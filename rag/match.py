@@ -19,15 +19,27 @@ NEAR_CREDIT = 0.8
 CHAR_CREDIT = 0.5
 CHAR_SHARE = 0.6  # share of a term's character bigrams that must be present for CHAR_CREDIT
 
-TIME_EXPR = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[今明去前昨后]年|[今明昨前]天|本月|上旬|中旬|下旬|月底|月初|年底|年初|年内|上半年|下半年|上午|下午|凌晨|晚上|早晨|当天|当日|日前|近日|周[一二三四五六日末]|星期[一二三四五六日天]|\d{1,2}[:：]\d{2}")
-DURATION = re.compile(r"\d+(?:\.\d+)?\s*(?:多)?(?:年|个月|天|日|小时|分钟|秒|周)|[一二三四五六七八九十两半几]+(?:年|个月|天|小时|分钟|周)")
+TIME_EXPR = re.compile(
+    r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[今明去前昨后]年|[今明昨前]天|本月|上旬|中旬|下旬|月底|月初|年底|年初|年内|上半年|下半年|上午|下午|凌晨|晚上|早晨|当天|当日|日前|近日|周[一二三四五六日末]|星期[一二三四五六日天]|\d{1,2}[:：]\d{2}"
+)
+DURATION = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:多)?(?:年|个月|天|日|小时|分钟|秒|周)|[一二三四五六七八九十两半几]+(?:年|个月|天|小时|分钟|周)"
+)
 _DURATION_QUESTION = re.compile(r"多久|多长时间|多少(?:年|天|小时|分钟|个月)|how long", re.I)
-_PLACE_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|州|国|岛|镇|村|港|河|湖|海|地区|城|湾|山|街道|基地|机场|口岸|中心|馆|广场|体育场|会场|园区|公园)")
+_PLACE_SUFFIX = re.compile(
+    r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|州|国|岛|镇|村|港|河|湖|海|地区|城|湾|山|街道|基地|机场|口岸|中心|馆|广场|体育场|会场|园区|公园)"
+)
 _QUOTED_NAME = re.compile(r"[“「《『\"]([^”」》』\"]{2,24})[”」》』\"]")
-_ORG_SUFFIX = re.compile(r"[\u4e00-\u9fff]{1,12}(?:部|局|委|院|会|公司|集团|中心|协会|银行|大学|学院|医院|办公室|政府|研究所|署|厅|处|队|团|社|组织|机构|法院|检察院|联盟)")
+_ORG_SUFFIX = re.compile(
+    r"[\u4e00-\u9fff]{1,12}(?:部|局|委|院|会|公司|集团|中心|协会|银行|大学|学院|医院|办公室|政府|研究所|署|厅|处|队|团|社|组织|机构|法院|检察院|联盟)"
+)
 # An aim stated in Chinese policy news: 力争/确保/争取…, 到2025年…, 目标/计划…, 将/要 + verb
-GOAL_EXPR = re.compile(r"力争|确保|争取|目标|指标|计划|规划|预计|有望|到\d{4}\s*年|将[^，。；]{0,6}(?:达到|实现|建成|突破|超过|形成|完成)|要[^，。；]{0,8}(?:达到|实现|建成|突破|超过|形成|完成|打造|培育)")
-_CN_QUANTITY = re.compile(r"[一二三四五六七八九十百千万两几]+(?:分之[一二三四五六七八九十]+|成|倍|[个家项名人条座所件辆架吨台])|倍增|翻番|翻一番")
+GOAL_EXPR = re.compile(
+    r"力争|确保|争取|目标|指标|计划|规划|预计|有望|到\d{4}\s*年|将[^，。；]{0,6}(?:达到|实现|建成|突破|超过|形成|完成)|要[^，。；]{0,8}(?:达到|实现|建成|突破|超过|形成|完成|打造|培育)"
+)
+_CN_QUANTITY = re.compile(
+    r"[一二三四五六七八九十百千万两几]+(?:分之[一二三四五六七八九十]+|成|倍|[个家项名人条座所件辆架吨台])|倍增|翻番|翻一番"
+)
 
 
 @lru_cache(maxsize=8192)
@@ -49,7 +61,10 @@ def term_credit(term: Term, text: str, tokens: frozenset[str]) -> float:
         return NEAR_CREDIT
     word = term.word
     if "\u4e00" <= word[:1] <= "\u9fff":
-        if word[0] in text and any(is_abbreviation(tok, word) or is_abbreviation(word, tok) for tok in _initials(tokens).get(word[0], ())):
+        if word[0] in text and any(
+            is_abbreviation(tok, word) or is_abbreviation(word, tok)
+            for tok in _initials(tokens).get(word[0], ())
+        ):
             return NEAR_CREDIT
         if any(ph[0] in text and _abbreviated_in(ph, text) for ph in term.phrases):
             return NEAR_CREDIT
@@ -65,7 +80,10 @@ def _abbreviated_in(phrase: str, text: str) -> bool:
     prefix of it, such as 规模)."""
     start = text.find(phrase[0])
     while start >= 0:
-        if any(text[start + 1 : start + 2] != phrase[1] and is_abbreviation(text[start : start + n], phrase) for n in (2, 3)):
+        if any(
+            text[start + 1 : start + 2] != phrase[1] and is_abbreviation(text[start : start + n], phrase)
+            for n in (2, 3)
+        ):
             return True
         start = text.find(phrase[0], start + 1)
     return False
@@ -93,7 +111,10 @@ def has_quantity(text: str, unit: str | None = None) -> bool:
     one), in the asked unit when the question names one."""
     found = [a for a in amounts(text) if not a.is_year]
     if unit:
-        return any(a.unit.lstrip("万亿多余 ").startswith(unit) or (unit == "%" and a.unit.startswith("%")) for a in found) or bool(re.search(r"[一二三四五六七八九十两几百千万]+\s*" + re.escape(unit), text))
+        return any(
+            a.unit.lstrip("万亿多余 ").startswith(unit) or (unit == "%" and a.unit.startswith("%"))
+            for a in found
+        ) or bool(re.search(r"[一二三四五六七八九十两几百千万]+\s*" + re.escape(unit), text))
     return bool(found) or bool(_CN_QUANTITY.search(text))
 
 
@@ -124,7 +145,8 @@ def holds_head(profile: QuestionProfile, s: Sentence) -> bool:
     if not head:
         return False
     return any(tok.endswith(head) and tok != head and tok not in profile.text for tok in s.tokens) or bool(
-        re.search(r"[\u4e00-\u9fff]{2,}" + re.escape(head), s.norm.replace(profile.text, "")))
+        re.search(r"[\u4e00-\u9fff]{2,}" + re.escape(head), s.norm.replace(profile.text, ""))
+    )
 
 
 def novelty(profile: QuestionProfile, s: Sentence) -> float:
@@ -143,4 +165,6 @@ def years_in(profile: QuestionProfile, text: str) -> bool:
 
 def years_missing(profile: QuestionProfile, ev: Evidence) -> bool:
     """The question names a year the paragraph does not (relative years resolved)."""
-    return bool(profile.years) and not profile.years <= {int(v) for v in ev.values if v == int(v)} | {int(v) for v in number_values(ev.norm)}
+    return bool(profile.years) and not profile.years <= {int(v) for v in ev.values if v == int(v)} | {
+        int(v) for v in number_values(ev.norm)
+    }

@@ -115,7 +115,9 @@ class Filters:
                     dt.date.fromisoformat(value)
                 except ValueError:
                     raise UserError(f"--{name} {value!r} is not a date (YYYY-MM-DD)") from None
-        return cls(doc_ids=tuple(d for d in doc_ids if d), since=since, until=until, categories=tuple(categories))
+        return cls(
+            doc_ids=tuple(d for d in doc_ids if d), since=since, until=until, categories=tuple(categories)
+        )
 
 
 @dataclass
@@ -153,6 +155,7 @@ class Citation(BaseModel):
 
 # Offline answers say so wherever they are shown (CLI, page): quoted sentences, not a model's words.
 EXTRACTIVE_LABEL = "extractive, offline — sentences quoted from the article (摘录模式)"
+
 
 class Answer(BaseModel):
     """The answer contract shared by the CLI's --json, the eval and the web API."""

@@ -47,7 +47,18 @@ def load_template(name: str, folder: Path) -> Template:
     expected = TEMPLATES[name]
     if found != expected:
         extra, missing = sorted(found - expected), sorted(expected - found)
-        raise ConfigError(f"prompt template {path}: " + "; ".join(filter(None, [f"unknown variables {extra}" if extra else "", f"missing variables {missing}" if missing else ""])))
+        raise ConfigError(
+            f"prompt template {path}: "
+            + "; ".join(
+                filter(
+                    None,
+                    [
+                        f"unknown variables {extra}" if extra else "",
+                        f"missing variables {missing}" if missing else "",
+                    ],
+                )
+            )
+        )
     return Template(name, text, found)
 
 
@@ -57,7 +68,9 @@ def load_all(folder: Path) -> dict[str, Template]:
 
 def context_block(n: int, hit: Hit) -> str:
     """One numbered, delimited block: a header with title, date and ¶, then the quoted text."""
-    body = hit.chunk.text.replace("<<<", "< < <").replace(">>>", "> > >")  # the text cannot close its own block
+    body = hit.chunk.text.replace("<<<", "< < <").replace(
+        ">>>", "> > >"
+    )  # the text cannot close its own block
     return f"[{n}] 《{hit.title}》 {hit.date} ¶{hit.chunk.paragraph}\n<<<\n{body}\n>>>"
 
 

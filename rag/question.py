@@ -32,7 +32,12 @@ def only_sentinel(text: str) -> bool:
     rest = text
     for s in SENTINELS:
         rest = rest.replace(s, "")
-    return is_sentinel(text) and not re.sub(r"[\W_]|其余|其他|其它|另外|此外|但|而|the rest|otherwise|however|but", "", rest, flags=re.I).strip()
+    return (
+        is_sentinel(text)
+        and not re.sub(
+            r"[\W_]|其余|其他|其它|另外|此外|但|而|the rest|otherwise|however|but", "", rest, flags=re.I
+        ).strip()
+    )
 
 
 # A list answer ends by saying how many items it has and how many paragraphs they come from.
@@ -61,23 +66,50 @@ FRAME_WORDS = frozenset(
 )
 FRAME_WEIGHT = 0.25
 
-SET_QUESTION = re.compile(r"哪些|哪几|有什么|分别|列举|都有|包括|哪[两三四五六七八九十][个项条大种类]|all\b|list\b|which\b.*\b(?:are|were)\b|what are\b|what kinds?\b", re.I)
+SET_QUESTION = re.compile(
+    r"哪些|哪几|有什么|分别|列举|都有|包括|哪[两三四五六七八九十][个项条大种类]|all\b|list\b|which\b.*\b(?:are|were)\b|what are\b|what kinds?\b",
+    re.I,
+)
 # "目标是什么": Chinese nouns have no plural, so a question after the targets asks for all of them
-PLURAL_FRAME = re.compile(r"(?:目标|要求|措施|任务|举措|计划|特点|内容)(?:是什么|有什么|有哪些|包括)|(?:targets|goals|plans|measures)\b", re.I)
-TIME_QUESTION = re.compile(r"什么时候|何时|哪天|哪一天|哪一年|哪年|哪个月|几月|几号|几点|什么时间|时间是|日期|多久|多长时间|when\b|what (?:year|date|day|time)|which (?:year|day|month)|how long", re.I)
+PLURAL_FRAME = re.compile(
+    r"(?:目标|要求|措施|任务|举措|计划|特点|内容)(?:是什么|有什么|有哪些|包括)|(?:targets|goals|plans|measures)\b",
+    re.I,
+)
+TIME_QUESTION = re.compile(
+    r"什么时候|何时|哪天|哪一天|哪一年|哪年|哪个月|几月|几号|几点|什么时间|时间是|日期|多久|多长时间|when\b|what (?:year|date|day|time)|which (?:year|day|month)|how long",
+    re.I,
+)
 PERSON_QUESTION = re.compile(r"谁|哪位|什么人|哪个人|who\b|whom\b", re.I)
-PLACE_QUESTION = re.compile(r"哪里|哪儿|在哪|何地|何处|哪个(?:国家|省|市|城市|地区|州|县|区|镇|村|港|岛|地方)|哪些(?:国家|地区|城市|地方)|where\b|which (?:country|city|province|region|state|place)", re.I)
-ORG_QUESTION = re.compile(r"哪个(?:部门|机构|单位|公司|企业|组织|团体|学校|大学|医院|银行)|哪家|哪些(?:部门|单位|机构|企业|公司)|which (?:company|companies|firm|agency|department|organi[sz]ation|institution|bank)", re.I)
+PLACE_QUESTION = re.compile(
+    r"哪里|哪儿|在哪|何地|何处|哪个(?:国家|省|市|城市|地区|州|县|区|镇|村|港|岛|地方)|哪些(?:国家|地区|城市|地方)|where\b|which (?:country|city|province|region|state|place)",
+    re.I,
+)
+ORG_QUESTION = re.compile(
+    r"哪个(?:部门|机构|单位|公司|企业|组织|团体|学校|大学|医院|银行)|哪家|哪些(?:部门|单位|机构|企业|公司)|which (?:company|companies|firm|agency|department|organi[sz]ation|institution|bank)",
+    re.I,
+)
 # "名称是什么/叫什么": the answer is a name, which Chinese news puts in quotes or title marks
-NAME_QUESTION = re.compile(r"名称|名字|叫什么|称为什么|命名为|什么称号|什么名|what is (?:it|the [a-z ]+) called|(?:the|its) name\b|called what", re.I)
+NAME_QUESTION = re.compile(
+    r"名称|名字|叫什么|称为什么|命名为|什么称号|什么名|what is (?:it|the [a-z ]+) called|(?:the|its) name\b|called what",
+    re.I,
+)
 # "目标/任务/计划是什么": the answer states an aim (力争…, 到2025年…达到, 将…), whatever its topic
 GOAL_QUESTION = re.compile(r"目标|指标|任务|计划|规划|打算|愿景|goals?\b|targets?\b|plans?\b|aims?\b", re.I)
-QUANTITY_QUESTION = re.compile(r"多少|几[个家项名人次条座所件辆架吨台株批成倍]|百分之几|多大|多高|多远|多长|多重|比例|比重|占比|增速|增幅|how (?:many|much|large|big|far|high)|what (?:share|percentage|proportion)|percent|\brate\b", re.I)
+QUANTITY_QUESTION = re.compile(
+    r"多少|几[个家项名人次条座所件辆架吨台株批成倍]|百分之几|多大|多高|多远|多长|多重|比例|比重|占比|增速|增幅|how (?:many|much|large|big|far|high)|what (?:share|percentage|proportion)|percent|\brate\b",
+    re.I,
+)
 # "多少家/几个/多少亿元" names the unit of the answer; a share asks for a percentage
-_ASKED_UNIT = re.compile(r"(?:多少|几)\s*(万亿|亿|万)?([家个项人名座条所元次件辆架吨台株批倍天年月周岁米公里])")
-_SHARE = re.compile(r"百分之几|百分比|比例|比重|占比|增速|增幅|percentage|what share|percent|proportion|\brate\b", re.I)
+_ASKED_UNIT = re.compile(
+    r"(?:多少|几)\s*(万亿|亿|万)?([家个项人名座条所元次件辆架吨台株批倍天年月周岁米公里])"
+)
+_SHARE = re.compile(
+    r"百分之几|百分比|比例|比重|占比|增速|增幅|percentage|what share|percent|proportion|\brate\b", re.I
+)
 # "哪个州/哪家医院/哪个海军基地": the answer names something of that head noun
-_HEAD = re.compile(r"哪(?:个|家|所|位|座|条|项|种|些|一个|一家|一位)?([\u4e00-\u9fff]{1,4}?)(?=的|[？?，,。]|$|在|被|与|和|是|将|会|要|对|由|有|参加|负责|举办|提出|开发)")
+_HEAD = re.compile(
+    r"哪(?:个|家|所|位|座|条|项|种|些|一个|一家|一位)?([\u4e00-\u9fff]{1,4}?)(?=的|[？?，,。]|$|在|被|与|和|是|将|会|要|对|由|有|参加|负责|举办|提出|开发)"
+)
 _YEAR = re.compile(r"(?:19|20)\d\d年?")
 _EN_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)")
 
@@ -91,7 +123,9 @@ class Term:
     forms: tuple[str, ...]  # the word (or, for English, its Chinese senses) first
     near: tuple[str, ...] = ()  # synonyms and abbreviations: count, but less
     frame: bool = False
-    phrases: tuple[str, ...] = ()  # compounds with a neighbour (高新技术企业 for 企业): abbreviated as a whole
+    phrases: tuple[
+        str, ...
+    ] = ()  # compounds with a neighbour (高新技术企业 for 企业): abbreviated as a whole
     noun: bool = False  # names a thing (jieba's noun tags): what a question is about; verbs paraphrase
     proper: bool = False  # names one person, place or body (nr, ns, nt, nz…): no paraphrase says it
 
@@ -133,7 +167,15 @@ class QuestionProfile:
 
 
 def _kind(q: str) -> str:
-    for kind, rx in (("time", TIME_QUESTION), ("quantity", QUANTITY_QUESTION), ("person", PERSON_QUESTION), ("org", ORG_QUESTION), ("place", PLACE_QUESTION), ("name", NAME_QUESTION), ("goal", GOAL_QUESTION)):
+    for kind, rx in (
+        ("time", TIME_QUESTION),
+        ("quantity", QUANTITY_QUESTION),
+        ("person", PERSON_QUESTION),
+        ("org", ORG_QUESTION),
+        ("place", PLACE_QUESTION),
+        ("name", NAME_QUESTION),
+        ("goal", GOAL_QUESTION),
+    ):
         if rx.search(q):
             return kind
     return "open"
@@ -156,8 +198,16 @@ def _nouns(question: str) -> tuple[set[str], set[str]]:
 
 def split_parts(question: str) -> tuple[str, ...]:
     """The questions inside one: "A？B？" or "A, and how B?" → (A, B)."""
-    pieces = [p.strip(" ，,") for p in re.split(r"[？?]|,\s*and\s+(?=how|what|who|when|where|which)|，(?=她|他|它|这些|目前|又|其)", question) if p.strip(" ，,")]
-    pieces = [p for p in pieces if len(p) >= 4 and re.search(r"[\u4e00-\u9fff]{2}|[A-Za-z]{3}", p)]  # not "#3-0"
+    pieces = [
+        p.strip(" ，,")
+        for p in re.split(
+            r"[？?]|,\s*and\s+(?=how|what|who|when|where|which)|，(?=她|他|它|这些|目前|又|其)", question
+        )
+        if p.strip(" ，,")
+    ]
+    pieces = [
+        p for p in pieces if len(p) >= 4 and re.search(r"[\u4e00-\u9fff]{2}|[A-Za-z]{3}", p)
+    ]  # not "#3-0"
     return tuple(pieces) if len(pieces) > 1 else (question,)
 
 
@@ -179,11 +229,22 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
             if _YEAR.fullmatch(word):
                 terms.append(Term(word + "年", idf(word), (word + "年", word), noun=True))
             elif zh or re.fullmatch(r"\d+(?:\.\d+)?%?", word):
-                terms.append(Term(word, (weight or idf(word)) * (FRAME_WEIGHT if word in FRAME_WORDS else 1.0), zh or (word,), frame=word in FRAME_WORDS))
+                terms.append(
+                    Term(
+                        word,
+                        (weight or idf(word)) * (FRAME_WEIGHT if word in FRAME_WORDS else 1.0),
+                        zh or (word,),
+                        frame=word in FRAME_WORDS,
+                    )
+                )
     else:
         words = precise_words(q)
         nouns, proper = _nouns(q)
-        pairs = [a + b for a, b in zip(words, words[1:]) if (a + b) in q.lower() and len(a + b) >= 4 and has_cjk(a[0] + b[0])]
+        pairs = [
+            a + b
+            for a, b in zip(words, words[1:])
+            if (a + b) in q.lower() and len(a + b) >= 4 and has_cjk(a[0] + b[0])
+        ]
         for w in dict.fromkeys(words):
             if w in ("年", "月", "日"):
                 continue
@@ -192,7 +253,18 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
                 terms.append(Term(y + "年", idf(y), (y + "年", y), noun=True))
                 continue
             near = tuple(sorted(lex.synonyms(w)))
-            terms.append(Term(w, idf(w) * (FRAME_WEIGHT if w in FRAME_WORDS else 1.0), (w,), near, frame=w in FRAME_WORDS, phrases=tuple(p for p in pairs if w in p), noun=w in nouns, proper=w in proper))
+            terms.append(
+                Term(
+                    w,
+                    idf(w) * (FRAME_WEIGHT if w in FRAME_WORDS else 1.0),
+                    (w,),
+                    near,
+                    frame=w in FRAME_WORDS,
+                    phrases=tuple(p for p in pairs if w in p),
+                    noun=w in nouns,
+                    proper=w in proper,
+                )
+            )
     unit = None
     if _SHARE.search(q):
         unit = "%"
@@ -202,7 +274,22 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
     if not english and (m := _HEAD.search(q)):
         head = m.group(1)
     years = frozenset(int(v) for v in number_values(q) if could_be_year(v))
-    names = tuple(n.replace(" ", "").replace("-", "").lower() for n in _EN_NAME.findall(question)) if english else ()
+    names = (
+        tuple(n.replace(" ", "").replace("-", "").lower() for n in _EN_NAME.findall(question))
+        if english
+        else ()
+    )
     kind = _kind(q)
     is_set = kind != "quantity" and bool(SET_QUESTION.search(q) or PLURAL_FRAME.search(q))
-    return QuestionProfile(text=question, english=english, terms=tuple(terms), kind=kind, unit=unit, head=head, years=years, is_set=is_set, names=names, parts=split_parts(question))
+    return QuestionProfile(
+        text=question,
+        english=english,
+        terms=tuple(terms),
+        kind=kind,
+        unit=unit,
+        head=head,
+        years=years,
+        is_set=is_set,
+        names=names,
+        parts=split_parts(question),
+    )

@@ -51,7 +51,14 @@ class _Snapshot:
 class Retriever:
     """Search over what the store holds now. Collaborators are arguments (tests pass fakes)."""
 
-    def __init__(self, store: Store, embedder: Embedder, cache_dir: Path | None = None, dense: bool = True, lexical: bool = True) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        cache_dir: Path | None = None,
+        dense: bool = True,
+        lexical: bool = True,
+    ) -> None:
         self.store = store
         self.embedder = embedder
         self.cache_dir = cache_dir
@@ -152,7 +159,9 @@ class Retriever:
         if not allowed_docs:
             return []
         restricted = filters is not None and filters.active()
-        allowed = {cid for d in allowed_docs for cid in snap.docs[d].chunk_ids} if restricted else snap.current
+        allowed = (
+            {cid for d in allowed_docs for cid in snap.docs[d].chunk_ids} if restricted else snap.current
+        )
         n = max(MIN_CANDIDATES, k * CANDIDATES_PER_HIT)
 
         dense_ranked: list[str] = []
@@ -164,13 +173,21 @@ class Retriever:
                 kept = set(allowed_docs)
                 left_out = [d for d in snap.docs if d not in kept]
                 if left_out:
-                    where = {"doc_id": {"$nin": left_out}} if len(left_out) < len(allowed_docs) else {"doc_id": {"$in": allowed_docs}}
+                    where = (
+                        {"doc_id": {"$nin": left_out}}
+                        if len(left_out) < len(allowed_docs)
+                        else {"doc_id": {"$in": allowed_docs}}
+                    )
             dense_ranked = [cid for cid, _ in self.store.dense(vec, n * 2, where) if cid in allowed]
             dense_ranked = dense_ranked[:n]
         lexical_ranked: list[str] = []
         if self.use_lexical:
             in_index = allowed if restricted else None  # the index holds exactly the current chunks
-            found = snap.bm25.search(query, n, in_index) if has_cjk(query) else snap.bm25.search_groups(_english_groups(query), n, in_index)
+            found = (
+                snap.bm25.search(query, n, in_index)
+                if has_cjk(query)
+                else snap.bm25.search_groups(_english_groups(query), n, in_index)
+            )
             lexical_ranked = [cid for cid, _ in found]
 
         fused: dict[str, float] = {}
@@ -203,7 +220,10 @@ class Retriever:
 
     def _paragraphs(self, best: Sequence[Chunk], snap: _Snapshot) -> dict[str, str]:
         """The whole paragraph of each chunk, from the chunks of its paragraph, where possible."""
-        siblings = {c.id: [i for i in snap.docs[c.doc_id].chunk_ids if i.startswith(f"{c.doc_id}:p{c.paragraph}:")] for c in best}
+        siblings = {
+            c.id: [i for i in snap.docs[c.doc_id].chunk_ids if i.startswith(f"{c.doc_id}:p{c.paragraph}:")]
+            for c in best
+        }
         wanted = sorted({i for ids in siblings.values() if len(ids) > 1 for i in ids})
         parts = {p.id: p for p in self.store.get_chunks(wanted)} if wanted else {}
         out = {}
@@ -214,15 +234,33 @@ class Retriever:
                 out[c.id] = text
         return out
 
-    def _hit(self, chunk: Chunk, info: DocInfo, score: float, ranks: list[int | None], text: str | None) -> Hit:
+    def _hit(
+        self, chunk: Chunk, info: DocInfo, score: float, ranks: list[int | None], text: str | None
+    ) -> Hit:
         text = text if text is not None else self.article(chunk.doc_id).paragraph(chunk.paragraph)
-        return Hit(chunk=chunk, score=score, title=info.title, date=info.date, paragraph_text=text, dense_rank=ranks[0], lexical_rank=ranks[1])
+        return Hit(
+            chunk=chunk,
+            score=score,
+            title=info.title,
+            date=info.date,
+            paragraph_text=text,
+            dense_rank=ranks[0],
+            lexical_rank=ranks[1],
+        )
 
     def paragraph_hit(self, doc_id: str, paragraph: int) -> Hit:
         """A Hit for a whole paragraph (used by summaries, which read every paragraph)."""
         art = self.article(doc_id)
         text = art.paragraph(paragraph)
-        return Hit(chunk=Chunk(id=f"{doc_id}:p{paragraph}", doc_id=doc_id, paragraph=paragraph, part=0, text=text, tokens=0), score=0.0, title=art.title, date=art.date, paragraph_text=text)
+        return Hit(
+            chunk=Chunk(
+                id=f"{doc_id}:p{paragraph}", doc_id=doc_id, paragraph=paragraph, part=0, text=text, tokens=0
+            ),
+            score=0.0,
+            title=art.title,
+            date=art.date,
+            paragraph_text=text,
+        )
 
 
 def _joined(parts: Sequence[Chunk]) -> str | None:

@@ -89,7 +89,11 @@ class Store:
     def known_empty(self) -> bool:
         """True when nothing can be stored: an embedded store whose folder does not exist yet
         (checked now, without opening it). False whenever it cannot be told without opening."""
-        return self._client is None and self._settings is not None and not (self._settings.home / "chroma").exists()
+        return (
+            self._client is None
+            and self._settings is not None
+            and not (self._settings.home / "chroma").exists()
+        )
 
     @_store_errors
     def _collections(self):
@@ -99,7 +103,9 @@ class Store:
 
     @_store_errors
     def _create_collections(self, client: Any) -> None:
-        self._chunks = client.get_or_create_collection(self.name, embedding_function=None, configuration={"hnsw": HNSW})
+        self._chunks = client.get_or_create_collection(
+            self.name, embedding_function=None, configuration={"hnsw": HNSW}
+        )
         self._registry = client.get_or_create_collection(self.name + REGISTRY_SUFFIX, embedding_function=None)
 
     @property
@@ -138,9 +144,14 @@ class Store:
         out = {}
         for doc_id, m in zip(got["ids"], got["metadatas"] or []):
             out[doc_id] = DocInfo(
-                doc_id=doc_id, title=m.get("title", ""), date=m.get("date", ""),
-                categories=tuple(json.loads(m.get("categories", "[]"))), tags=tuple(json.loads(m.get("tags", "[]"))),
-                source_url=m.get("source_url", ""), path=m.get("path", ""), n_paragraphs=int(m.get("n_paragraphs", 0)),
+                doc_id=doc_id,
+                title=m.get("title", ""),
+                date=m.get("date", ""),
+                categories=tuple(json.loads(m.get("categories", "[]"))),
+                tags=tuple(json.loads(m.get("tags", "[]"))),
+                source_url=m.get("source_url", ""),
+                path=m.get("path", ""),
+                n_paragraphs=int(m.get("n_paragraphs", 0)),
                 chunk_ids=tuple(json.loads(m.get("chunk_ids", "[]"))),
             )
         return out
@@ -154,9 +165,14 @@ class Store:
         out = {}
         for doc_id, m, body in zip(got["ids"], got["metadatas"], got["documents"]):
             out[doc_id] = Article(
-                doc_id=doc_id, title=m.get("title", ""), date=m.get("date", ""), paragraphs=tuple(json.loads(body)),
-                categories=tuple(json.loads(m.get("categories", "[]"))), tags=tuple(json.loads(m.get("tags", "[]"))),
-                source_url=m.get("source_url", ""), path=m.get("path", ""),
+                doc_id=doc_id,
+                title=m.get("title", ""),
+                date=m.get("date", ""),
+                paragraphs=tuple(json.loads(body)),
+                categories=tuple(json.loads(m.get("categories", "[]"))),
+                tags=tuple(json.loads(m.get("tags", "[]"))),
+                source_url=m.get("source_url", ""),
+                path=m.get("path", ""),
             )
         return out
 
@@ -173,16 +189,28 @@ class Store:
         for article, chunk_ids in entries:
             ids.append(article.doc_id)
             docs.append(json.dumps(list(article.paragraphs), ensure_ascii=False))
-            metas.append({
-                "title": article.title, "date": article.date, "date_int": _date_int(article.date),
-                "categories": json.dumps(list(article.categories), ensure_ascii=False), "tags": json.dumps(list(article.tags), ensure_ascii=False),
-                "source_url": article.source_url, "path": article.path, "n_paragraphs": len(article.paragraphs),
-                "chunk_ids": json.dumps(list(chunk_ids)),
-            })
+            metas.append(
+                {
+                    "title": article.title,
+                    "date": article.date,
+                    "date_int": _date_int(article.date),
+                    "categories": json.dumps(list(article.categories), ensure_ascii=False),
+                    "tags": json.dumps(list(article.tags), ensure_ascii=False),
+                    "source_url": article.source_url,
+                    "path": article.path,
+                    "n_paragraphs": len(article.paragraphs),
+                    "chunk_ids": json.dumps(list(chunk_ids)),
+                }
+            )
         step = self._max_batch()
         for lo in range(0, len(ids), step):
             hi = lo + step
-            self.registry.upsert(ids=ids[lo:hi], embeddings=[_UNIT] * len(ids[lo:hi]), documents=docs[lo:hi], metadatas=metas[lo:hi])
+            self.registry.upsert(
+                ids=ids[lo:hi],
+                embeddings=[_UNIT] * len(ids[lo:hi]),
+                documents=docs[lo:hi],
+                metadatas=metas[lo:hi],
+            )
         self._bump()
 
     def _max_batch(self) -> int:
@@ -239,14 +267,28 @@ class Store:
         if not items:
             return
         metas = [
-            {"doc_id": c.doc_id, "paragraph": c.paragraph, "part": c.part, "tokens": c.tokens, "start": c.start, "plen": c.paragraph_chars,
-             "title": a.title, "date": a.date, "date_int": _date_int(a.date)}
+            {
+                "doc_id": c.doc_id,
+                "paragraph": c.paragraph,
+                "part": c.part,
+                "tokens": c.tokens,
+                "start": c.start,
+                "plen": c.paragraph_chars,
+                "title": a.title,
+                "date": a.date,
+                "date_int": _date_int(a.date),
+            }
             for a, c in items
         ]
         step = self._max_batch()
         for lo in range(0, len(items), step):
             part = items[lo : lo + step]
-            self.chunks.upsert(ids=[c.id for _, c in part], embeddings=[list(v) for v in vectors[lo : lo + step]], documents=[c.text for _, c in part], metadatas=metas[lo : lo + step])
+            self.chunks.upsert(
+                ids=[c.id for _, c in part],
+                embeddings=[list(v) for v in vectors[lo : lo + step]],
+                documents=[c.text for _, c in part],
+                metadatas=metas[lo : lo + step],
+            )
 
     @_store_errors
     def delete_chunks(self, ids: Iterable[str]) -> None:
@@ -269,7 +311,9 @@ class Store:
         count = self.chunks.count()
         if count == 0:
             return []
-        got = self.chunks.query(query_embeddings=[list(vector)], n_results=min(n, count), where=where, include=["distances"])
+        got = self.chunks.query(
+            query_embeddings=[list(vector)], n_results=min(n, count), where=where, include=["distances"]
+        )
         return list(zip(got["ids"][0], got["distances"][0]))
 
     @_store_errors
@@ -307,8 +351,16 @@ def doc_of(chunk_id: str) -> str:
 
 
 def _chunk(chunk_id: str, m: dict, text: str) -> Chunk:
-    return Chunk(id=chunk_id, doc_id=m["doc_id"], paragraph=int(m["paragraph"]), part=int(m["part"]), text=text, tokens=int(m.get("tokens", 0)),
-                 start=int(m.get("start", -1)), paragraph_chars=int(m.get("plen", 0)))
+    return Chunk(
+        id=chunk_id,
+        doc_id=m["doc_id"],
+        paragraph=int(m["paragraph"]),
+        part=int(m["part"]),
+        text=text,
+        tokens=int(m.get("tokens", 0)),
+        start=int(m.get("start", -1)),
+        paragraph_chars=int(m.get("plen", 0)),
+    )
 
 
 def open_client(settings: Settings):
@@ -322,19 +374,30 @@ def open_client(settings: Settings):
         if settings.chroma_url:
             from urllib.parse import urlparse
 
-            u = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+            u = urlparse(
+                settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}"
+            )
             if not u.hostname:
                 raise StoreError(f"RAG_CHROMA_URL={settings.chroma_url!r} has no host")
-            return chromadb.HttpClient(host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000), ssl=u.scheme == "https", settings=chroma_settings)
+            return chromadb.HttpClient(
+                host=u.hostname,
+                port=u.port or (443 if u.scheme == "https" else 8000),
+                ssl=u.scheme == "https",
+                settings=chroma_settings,
+            )
         path = settings.home / "chroma"
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except StoreError:
         raise
     except PermissionError as exc:
-        raise StoreError(f"cannot open the store under {settings.home}: permission denied ({exc.filename})") from None
+        raise StoreError(
+            f"cannot open the store under {settings.home}: permission denied ({exc.filename})"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - connection refused, bad path, locked sqlite…
         where = settings.chroma_url or str(settings.home / "chroma")
         if "readonly database" in str(exc):  # Chroma writes even to open a store for reading
             raise StoreError.read_only(where) from None
-        raise StoreError(f"cannot open the vector store at {where}: {type(exc).__name__}: {first_line(exc)}") from None
+        raise StoreError(
+            f"cannot open the vector store at {where}: {type(exc).__name__}: {first_line(exc)}"
+        ) from None

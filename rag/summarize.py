@@ -47,7 +47,12 @@ def _core(text: str) -> str:
 
 def extractive_summary(art: Article, max_sentences: int = SUMMARY_SENTENCES) -> list[tuple[int, str]]:
     """(paragraph, sentence) pairs in reading order: lead, one sentence per theme, headline figures."""
-    sents = [(i, j, s) for i, p in enumerate(art.paragraphs, 1) for j, s in enumerate(split_sentences(p)) if len(nfkc(s)) >= 6]
+    sents = [
+        (i, j, s)
+        for i, p in enumerate(art.paragraphs, 1)
+        for j, s in enumerate(split_sentences(p))
+        if len(nfkc(s)) >= 6
+    ]
     if not sents:
         return []
     chosen: dict[tuple[int, int], str] = {}
@@ -55,7 +60,9 @@ def extractive_summary(art: Article, max_sentences: int = SUMMARY_SENTENCES) -> 
     # themes: the body sentence that restates each heading ("要抢占集群发展“主攻点”。"), else the heading
     for h in heads:
         core = _core(art.paragraphs[h - 1])
-        match = next(((i, j, s) for i, j, s in sents if i not in heads and len(core) >= 4 and core in _core(s)), None)
+        match = next(
+            ((i, j, s) for i, j, s in sents if i not in heads and len(core) >= 4 and core in _core(s)), None
+        )
         if match:
             chosen[(match[0], match[1])] = match[2]
     theme_paras = {i for i, _ in chosen}
@@ -68,9 +75,13 @@ def extractive_summary(art: Article, max_sentences: int = SUMMARY_SENTENCES) -> 
 
     body = [(i, j, s) for i, j, s in sents if i not in heads]
     for para, count in zip(sorted({i for i, _, _ in body}), LEAD_SENTENCES):
-        lead = sorted((x for x in body if x[0] == para and len(x[2]) >= 12), key=lambda x: -(centrality(x[2]) + (2.0 if _EVENT.search(x[2]) else 0.0)))
+        lead = sorted(
+            (x for x in body if x[0] == para and len(x[2]) >= 12),
+            key=lambda x: -(centrality(x[2]) + (2.0 if _EVENT.search(x[2]) else 0.0)),
+        )
         for i, j, s in lead[:count]:
             chosen[(i, j)] = s
+
     # headline figures: sentences with the most amounts (years alone do not count)
     def amounts(s: str) -> int:
         return len([v for v in number_values(s) if not could_be_year(v)])
@@ -95,7 +106,9 @@ def _doc_ids(retriever: Retriever, doc_id: str | None) -> list[str]:
         if doc_id not in docs:
             raise NotIngested.no_document(doc_id)
         return [doc_id]
-    return [d.doc_id for d in sorted(docs.values(), key=lambda d: (d.date, d.doc_id), reverse=True)][:MAX_DOCS]
+    return [d.doc_id for d in sorted(docs.values(), key=lambda d: (d.date, d.doc_id), reverse=True)][
+        :MAX_DOCS
+    ]
 
 
 def summarize(
@@ -111,19 +124,34 @@ def summarize(
     ids = _doc_ids(retriever, doc_id)
     arts = retriever.articles(ids)
     label = f"summary of {ids[0]}" if len(ids) == 1 else f"summary of {len(ids)} posts"
-    blocks: list[Hit] = [retriever.paragraph_hit(d, i) for d in ids for i in range(1, len(arts[d].paragraphs) + 1)]
+    blocks: list[Hit] = [
+        retriever.paragraph_hit(d, i) for d in ids for i in range(1, len(arts[d].paragraphs) + 1)
+    ]
     evidence = gather(blocks)  # split and annotated once, for the check of either summary
     warnings: list[str] = []
     if llm is not None:
         try:
             raw, model, usage = _llm_summary(blocks, settings, llm, language, on_token)
-            checked = verify(raw, blocks, "总结" if language == "中文" else "summary", evidence=evidence, idf=retriever.idf)
+            checked = verify(
+                raw, blocks, "总结" if language == "中文" else "summary", evidence=evidence, idf=retriever.idf
+            )
             if checked.citations:  # every claim a paragraph supports stays, re-cited if need be
-                return Answer(question=label, answer=checked.text, status=checked.status, mode="llm", model=model, warnings=checked.warnings, citations=checked.citations, usage=usage)
+                return Answer(
+                    question=label,
+                    answer=checked.text,
+                    status=checked.status,
+                    mode="llm",
+                    model=model,
+                    warnings=checked.warnings,
+                    citations=checked.citations,
+                    usage=usage,
+                )
             # a small model may copy the prompt's example or say only the sentinel: as `ask` does,
             # fall back to a labeled extractive summary rather than return nothing checkable
             warnings += checked.warnings
-            warnings.append("llm_unverifiable: no claim of the model's summary is supported by the paragraphs; summarized extractively instead")
+            warnings.append(
+                "llm_unverifiable: no claim of the model's summary is supported by the paragraphs; summarized extractively instead"
+            )
         except LLMError as exc:
             warnings.append(f"llm_failed: {exc}; summarized extractively instead")
     per_doc = SUMMARY_SENTENCES if len(ids) == 1 else MULTI_DOC_SENTENCES
@@ -134,17 +162,28 @@ def summarize(
             text = annotate(sent, arts[d].date)
             parts.append(with_markers(text, f"[{index[(d, para)]}]"))
     checked = verify("".join(parts), blocks, "总结", evidence=evidence, idf=retriever.idf)
-    out = Answer(question=label, answer=checked.text, status=checked.status, mode="extractive", warnings=warnings + checked.warnings, citations=checked.citations)
+    out = Answer(
+        question=label,
+        answer=checked.text,
+        status=checked.status,
+        mode="extractive",
+        warnings=warnings + checked.warnings,
+        citations=checked.citations,
+    )
     if on_token is not None:
         on_token(out.answer)
     return out
 
 
-def _llm_summary(blocks: Sequence[Hit], settings: Settings, llm: ChatModel, language: str, on_token: OnToken | None) -> tuple[str, str, dict[str, int]]:
+def _llm_summary(
+    blocks: Sequence[Hit], settings: Settings, llm: ChatModel, language: str, on_token: OnToken | None
+) -> tuple[str, str, dict[str, int]]:
     """One call when all paragraphs fit the window; else map over groups that fit, then reduce."""
     system = system_prompt(settings, len(blocks), "总结" if language == "中文" else "summary")
     template = load_template("summary", settings.prompts_dir)
-    fixed = tokens.count(system, llm.model) + tokens.count(template.render(context="", language=language, sentences=SUMMARY_SENTENCES), llm.model)
+    fixed = tokens.count(system, llm.model) + tokens.count(
+        template.render(context="", language=language, sentences=SUMMARY_SENTENCES), llm.model
+    )
     budget = Budget(settings.llm_context_tokens, settings.llm_max_tokens)
     groups: list[tuple[int, list[Hit]]] = []  # (number of the group's first block, blocks)
     start = 0
@@ -154,15 +193,34 @@ def _llm_summary(blocks: Sequence[Hit], settings: Settings, llm: ChatModel, lang
         start += len(packed)
     usage: Counter[str] = Counter()
     if len(groups) == 1:
-        reply = llm.complete(system, template.render(context=context(groups[0][1]), language=language, sentences=SUMMARY_SENTENCES), settings.llm_max_tokens, on_token)
+        reply = llm.complete(
+            system,
+            template.render(context=context(groups[0][1]), language=language, sentences=SUMMARY_SENTENCES),
+            settings.llm_max_tokens,
+            on_token,
+        )
         return reply.text, reply.model, dict(usage + Counter(reply.usage))
     partials = []
     for first, group in groups:  # map: block numbers stay global, so markers survive the reduce
-        reply = llm.complete(system, template.render(context=context(group, start=first), language=language, sentences=6), settings.llm_max_tokens, None)
+        reply = llm.complete(
+            system,
+            template.render(context=context(group, start=first), language=language, sentences=6),
+            settings.llm_max_tokens,
+            None,
+        )
         usage += Counter(reply.usage)
         partials.append(reply.text.strip())
     reduce = load_template("summary_reduce", settings.prompts_dir)
-    partial_text = tokens.truncate("\n\n".join(f"({i}) {p}" for i, p in enumerate(partials, 1)), settings.llm_context_tokens - settings.llm_max_tokens - fixed, llm.model)
-    reply = llm.complete(system, reduce.render(partials=partial_text, language=language, sentences=SUMMARY_SENTENCES), settings.llm_max_tokens, on_token)
+    partial_text = tokens.truncate(
+        "\n\n".join(f"({i}) {p}" for i, p in enumerate(partials, 1)),
+        settings.llm_context_tokens - settings.llm_max_tokens - fixed,
+        llm.model,
+    )
+    reply = llm.complete(
+        system,
+        reduce.render(partials=partial_text, language=language, sentences=SUMMARY_SENTENCES),
+        settings.llm_max_tokens,
+        on_token,
+    )
     usage += Counter(reply.usage)
     return reply.text, reply.model, dict(usage)

@@ -218,7 +218,11 @@ def _cut_precise(text: str) -> tuple[str, ...]:
 def precise_words(text: str) -> list[str]:
     """Content words in jieba's precise mode: whole words only (高新技术, not also 高新 and 技术)."""
     ensure_jieba()
-    return [t for t in (tok.strip() for tok in _cut_precise(nfkc(text).lower())) if t and _WORD_RE.search(t) and t not in STOPWORDS]
+    return [
+        t
+        for t in (tok.strip() for tok in _cut_precise(nfkc(text).lower()))
+        if t and _WORD_RE.search(t) and t not in STOPWORDS
+    ]
 
 
 def content_words(text: str) -> list[str]:
@@ -234,7 +238,16 @@ def char_ngrams(text: str, n: int = 2) -> set[str]:
 
 # ---- numbers ----------------------------------------------------------------------------------
 
-_UNITS = {"万亿": 1e12, "亿": 1e8, "万": 1e4, "千": 1e3, "trillion": 1e12, "billion": 1e9, "million": 1e6, "thousand": 1e3}
+_UNITS = {
+    "万亿": 1e12,
+    "亿": 1e8,
+    "万": 1e4,
+    "千": 1e3,
+    "trillion": 1e12,
+    "billion": 1e9,
+    "million": 1e6,
+    "thousand": 1e3,
+}
 NUMBER_RE = re.compile(
     r"(?<![0-9A-Za-z.])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?\s*(万亿|亿|万|千|trillion|billion|million|thousand)?\s*(%|％|percent)?",
     re.IGNORECASE,

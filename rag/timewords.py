@@ -5,7 +5,17 @@ from __future__ import annotations
 import re
 
 # word → offset in years from the post's year
-YEAR_WORDS = {"今年": 0, "本年": 0, "当年": 0, "明年": 1, "来年": 1, "后年": 2, "去年": -1, "上年": -1, "前年": -2}
+YEAR_WORDS = {
+    "今年": 0,
+    "本年": 0,
+    "当年": 0,
+    "明年": 1,
+    "来年": 1,
+    "后年": 2,
+    "去年": -1,
+    "上年": -1,
+    "前年": -2,
+}
 _YEAR_RE = re.compile("|".join(sorted(YEAR_WORDS, key=len, reverse=True)))
 
 

@@ -32,12 +32,21 @@ from .text import char_ngrams, has_cjk, nfkc, number_values, split_sentences
 
 MARKER_RE = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]］】]")
 _OPEN, _CLOSE = "“「『", "”」』"
-_ROLE_CLAIM = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:是|为|担任|出任|任)(" + "|".join(sorted(ROLES, key=len, reverse=True)) + ")")
-_ROLE_CLAIM_REV = re.compile("(" + "|".join(sorted(ROLES, key=len, reverse=True)) + r")(?:是|为|由)([\u4e00-\u9fff]{2,3})(?=[，,。；;、]|$|担任|主持|出席)")
+_ROLE_CLAIM = re.compile(
+    r"([\u4e00-\u9fff]{2,4}?)(?:是|为|担任|出任|任)(" + "|".join(sorted(ROLES, key=len, reverse=True)) + ")"
+)
+_ROLE_CLAIM_REV = re.compile(
+    "("
+    + "|".join(sorted(ROLES, key=len, reverse=True))
+    + r")(?:是|为|由)([\u4e00-\u9fff]{2,3})(?=[，,。；;、]|$|担任|主持|出席)"
+)
 _LINE_LEAD = re.compile(r"(?m)^[ \t]*(?P<marks>(?:" + MARKER_RE.pattern + r"[ \t]*)+)(?P<body>\S.*?)[ \t]*$")
 _TRAIL = re.compile(r"[。！？；!?;.，,、\s]+$")
 # the context format, echoed back by small models: delimiters and block headers
-_ECHO = re.compile(r"<<<|>>>|\[\d+\]\s*《[^》\n]*》\s*\d{4}-\d{2}-\d{2}\s*¶\d+|《[^》\n]*》\s*\d{4}-\d{2}-\d{2}\s*¶\d+|^\s*(?:Context blocks|Question|Answer)\b[^\n]*$", re.M)
+_ECHO = re.compile(
+    r"<<<|>>>|\[\d+\]\s*《[^》\n]*》\s*\d{4}-\d{2}-\d{2}\s*¶\d+|《[^》\n]*》\s*\d{4}-\d{2}-\d{2}\s*¶\d+|^\s*(?:Context blocks|Question|Answer)\b[^\n]*$",
+    re.M,
+)
 _EN_NAME = re.compile(r"\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)+)\b")
 
 # A paragraph supports a Chinese claim when this share of the claim's character bigrams (marks and
@@ -57,7 +66,6 @@ MIN_SUBJECT = 0.5
 # A claim that is this long and is the paragraph's own text (relative years resolved) is its quote:
 # the other checks can only misread it (a district name taken for a person).
 MIN_VERBATIM = 8
-
 
 
 @dataclass
@@ -141,11 +149,19 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tu
         if not same and a.value not in ev.values:
             return False, f"ungrounded_number: {a.surface}"
         if english:  # English puts a number's subject after it: the clause around it must say the claim
-            clauses = [c for c in re.split(r"[。！？；;]", ev.norm) if any(v == a.value for v in (x.value for x in amounts(c)))]
+            clauses = [
+                c
+                for c in re.split(r"[。！？；;]", ev.norm)
+                if any(v == a.value for v in (x.value for x in amounts(c)))
+            ]
             if clauses and max(dict_coverage(claim, c) for c in clauses) < MIN_CROSS_SUPPORT:
                 return False, f"unsupported_subject: {a.surface} is not about what the claim says there"
             continue
-        words = {w: v for w, v in ((w, idf(w)) for w in a.subject if len(w) >= 2) if w not in ("超过", "达到", "实现", "增长", "约", "左右", "以上")}
+        words = {
+            w: v
+            for w, v in ((w, idf(w)) for w in a.subject if len(w) >= 2)
+            if w not in ("超过", "达到", "实现", "增长", "约", "左右", "以上")
+        }
         if not words or not same:
             continue
         lex = lexicon()
@@ -153,13 +169,18 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tu
         for p in same:
             ctx = set(p.subject)
             ctx_text = "".join(p.subject)
-            got = {w for w in words if w in ctx or w in ctx_text or any(s in ctx_text for s in lex.synonyms(w))}
+            got = {
+                w for w in words if w in ctx or w in ctx_text or any(s in ctx_text for s in lex.synonyms(w))
+            }
             share = sum(words[w] for w in got) / sum(words.values())
             top = max(words.values())
             if all(w in got for w in words if words[w] >= top):  # the rarest (all of them on a tie)
                 best = max(best, share)
         if best < MIN_SUBJECT:
-            return False, f"unsupported_subject: {a.surface} is not about {'、'.join(sorted(words, key=lambda w: -words[w])[:2])} there"
+            return (
+                False,
+                f"unsupported_subject: {a.surface} is not about {'、'.join(sorted(words, key=lambda w: -words[w])[:2])} there",
+            )
     return True, ""
 
 
@@ -184,7 +205,9 @@ def _people_ok(claim: str, ev: Evidence) -> tuple[bool, str]:
                 return False, f"unsupported_person: the paragraph does not say that of {n} ({match})"
             names.append(match)
     # "X是市长", "X担任董事长", "市长是X": whoever X is, the paragraph must give X that title
-    found = [(m.group(1), m.group(2)) for m in _ROLE_CLAIM.finditer(claim)] + [(m.group(2), m.group(1)) for m in _ROLE_CLAIM_REV.finditer(claim)]
+    found = [(m.group(1), m.group(2)) for m in _ROLE_CLAIM.finditer(claim)] + [
+        (m.group(2), m.group(1)) for m in _ROLE_CLAIM_REV.finditer(claim)
+    ]
     for who, role in found if has_cjk(claim) else ():
         if who in names:
             continue
@@ -230,11 +253,15 @@ def _quotes_ok(claim: str, evidence: Sequence[Evidence]) -> tuple[bool, str]:
     return True, ""
 
 
-def support(claim: str, ev: Evidence, idf: IdfFn, allowed: set[float], cross: CrossScorer | None = None) -> Support:
+def support(
+    claim: str, ev: Evidence, idf: IdfFn, allowed: set[float], cross: CrossScorer | None = None
+) -> Support:
     """Does the paragraph support the claim, and with which of its sentences."""
     core = _TRAIL.sub("", nfkc(_without_sentinel(claim))).lower()
     if len(core) >= MIN_VERBATIM and core in ev.norm:  # quoted as the paragraph says it
-        at = [i for i, s in enumerate(ev.sentences) if core in s.norm or s.norm.rstrip("。！？；!?;.") in core]
+        at = [
+            i for i, s in enumerate(ev.sentences) if core in s.norm or s.norm.rstrip("。！？；!?;.") in core
+        ]
         return Support(True, 1.0, at or [0])
     ok, why = _numbers_ok(claim, ev, allowed, idf)
     if not ok:
@@ -252,10 +279,19 @@ def support(claim: str, ev: Evidence, idf: IdfFn, allowed: set[float], cross: Cr
         best = max(range(len(sents)), key=lambda i: scores[i])
         window_share = _bigram_share(core, "".join(sents[max(0, best - 1) : best + 2]))
         if window_share < MIN_SUPPORT:
-            return Support(False, window_share, [best], f"unsupported_citation: shares {window_share:.2f} of its characters")
+            return Support(
+                False,
+                window_share,
+                [best],
+                f"unsupported_citation: shares {window_share:.2f} of its characters",
+            )
         if _bigram_share(core, sents[best]) >= MIN_SUPPORT:
             return Support(True, window_share, [best])  # the quote is the one sentence that says it
-        picked = [i for i in range(max(0, best - 1), min(len(sents), best + 2)) if _bigram_share(core, sents[i]) >= MIN_SUPPORT / 2] or [best]
+        picked = [
+            i
+            for i in range(max(0, best - 1), min(len(sents), best + 2))
+            if _bigram_share(core, sents[i]) >= MIN_SUPPORT / 2
+        ] or [best]
         return Support(True, window_share, picked)
     hay = ev.norm
     senses = translations(core)
@@ -264,7 +300,12 @@ def support(claim: str, ev: Evidence, idf: IdfFn, allowed: set[float], cross: Cr
     named = sum(1 for n in _EN_NAME.findall(core) if is_pinyin_name(n))  # checked by _people_ok above
     cov = len(matched) / len(counted) if counted else 0.0
     if cov < MIN_CROSS_SUPPORT or len(matched) + named < MIN_CROSS_WORDS:
-        return Support(False, cov, [], f"unsupported_citation: {len(matched)} of its {len(counted)} words have a sense there")
+        return Support(
+            False,
+            cov,
+            [],
+            f"unsupported_citation: {len(matched)} of its {len(counted)} words have a sense there",
+        )
     if cross is not None:
         sims = cross(core, sents)
         best = max(range(len(sents)), key=lambda i: sims[i])
@@ -287,8 +328,15 @@ def _quote_span(paragraph: str, sents: list[str], idxs: list[int]) -> str:
     return "".join(sents[lo : hi + 1])
 
 
-def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | None = None, *,
-           evidence: Sequence[Evidence] | None = None, idf: IdfFn | None = None) -> Verified:
+def verify(
+    raw: str,
+    hits: Sequence[Hit],
+    question: str,
+    cross: CrossScorer | None = None,
+    *,
+    evidence: Sequence[Evidence] | None = None,
+    idf: IdfFn | None = None,
+) -> Verified:
     """Check an answer's citations against the hits it was written from (markers 1..len(hits))."""
     evidence = list(evidence) if evidence is not None else gather(hits)
     by_n = {ev.n: ev for ev in evidence}
@@ -328,7 +376,11 @@ def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | No
         cited = [n for n in valid if n in by_n and checks[n].ok]
         for n in valid:
             if n in by_n and not checks[n].ok:
-                warnings.append(f"{checks[n].why.split(':')[0]}: [{n}] ({by_n[n].hit.ref}) does not support: {text[:60]}" if checks[n].why.startswith("unsupported_citation") else f"{checks[n].why} in [{n}] ({by_n[n].hit.ref}): {text[:60]}")
+                warnings.append(
+                    f"{checks[n].why.split(':')[0]}: [{n}] ({by_n[n].hit.ref}) does not support: {text[:60]}"
+                    if checks[n].why.startswith("unsupported_citation")
+                    else f"{checks[n].why} in [{n}] ({by_n[n].hit.ref}): {text[:60]}"
+                )
         if not cited:
             others = sorted((n for n, s in checks.items() if s.ok), key=lambda n: -checks[n].score)
             if others:
@@ -340,7 +392,9 @@ def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | No
                 if not valid:
                     warnings.append(f"uncited_sentence: dropped: {text[:60]}")
                 else:
-                    warnings.append(f"unsupported_claim: no retrieved paragraph supports it; dropped: {text[:60]}")
+                    warnings.append(
+                        f"unsupported_claim: no retrieved paragraph supports it; dropped: {text[:60]}"
+                    )
                 continue
         for n in cited:
             support_of.setdefault(n, []).extend(checks[n].sentences)
@@ -358,7 +412,18 @@ def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | No
             quote = _quote_span(ev.hit.paragraph_text, sents, support_of[old])
             order[old] = len(order) + 1
             hit = ev.hit
-            citations.append(Citation(n=order[old], doc_id=hit.chunk.doc_id, title=hit.title, date=hit.date, paragraph=hit.chunk.paragraph, ref=hit.ref, text=hit.paragraph_text, quote=quote))
+            citations.append(
+                Citation(
+                    n=order[old],
+                    doc_id=hit.chunk.doc_id,
+                    title=hit.title,
+                    date=hit.date,
+                    paragraph=hit.chunk.paragraph,
+                    ref=hit.ref,
+                    text=hit.paragraph_text,
+                    quote=quote,
+                )
+            )
 
     english = not (has_cjk(question) or has_cjk(raw))
     parts = []
@@ -370,7 +435,9 @@ def verify(raw: str, hits: Sequence[Hit], question: str, cross: CrossScorer | No
     if not citations:
         status = "not_found"
         if not said_not_found and claims:  # a sentinel inside a dropped sentence says nothing
-            warnings.append("no_verified_citations: nothing in the answer could be checked against the sources")
+            warnings.append(
+                "no_verified_citations: nothing in the answer could be checked against the sources"
+            )
         text = sentinel_for(question)
     else:
         if had_note and len(kept) > 1:

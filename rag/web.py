@@ -22,7 +22,13 @@ from .summarize import summarize
 
 log = logging.getLogger("rag.web")
 
-EXAMPLES = ["到2025年的目标是什么？", "到2025年上市企业超过多少家？", "Who chaired the meeting?", "What are the targets for 2025?", "常州2022年第一季度GDP增速是多少？"]
+EXAMPLES = [
+    "到2025年的目标是什么？",
+    "到2025年上市企业超过多少家？",
+    "Who chaired the meeting?",
+    "What are the targets for 2025?",
+    "常州2022年第一季度GDP增速是多少？",
+]
 CONCURRENCY = 4  # answers at once: retrieval and extractive answers take ~50 ms, LLM calls wait on I/O
 ALL_DOCS = "(all posts)"
 
@@ -70,7 +76,7 @@ def sources_html(ans: Answer) -> str:
         return ""
     items = "".join(
         f'<div class="rag-source" data-ref="{e(c.ref)}"><b>[{c.n}] 《{e(c.title)}》 {e(c.date)} ¶{c.paragraph}</b> '
-        f'<small>{e(c.ref)}</small><br>{highlight(c.text, c.quote)}</div>'
+        f"<small>{e(c.ref)}</small><br>{highlight(c.text, c.quote)}</div>"
         for c in ans.citations
     )
     return f'<details class="rag-sources" open><summary>Sources ({len(ans.citations)})</summary>{items}</details>'
@@ -98,8 +104,10 @@ def article_html(svc: Service, doc_id: str | None) -> str:
         return f"<p>{e(str(NotIngested.empty()))}</p>"
     doc_id = doc_id if doc_id in docs else sorted(docs)[0]
     art = svc.retriever.article(doc_id)
-    items = "".join(f'<li id="p{i}" value="{i}"><small>¶{i}</small> {e(p)}</li>' for i, p in enumerate(art.paragraphs, 1))
-    src = f'<p><small>source: {e(art.source_url)}</small></p>' if art.source_url else ""
+    items = "".join(
+        f'<li id="p{i}" value="{i}"><small>¶{i}</small> {e(p)}</li>' for i, p in enumerate(art.paragraphs, 1)
+    )
+    src = f"<p><small>source: {e(art.source_url)}</small></p>" if art.source_url else ""
     return f'<h3>{e(art.title)}</h3><p>{e(art.date)} · {e(", ".join(art.categories))} · <code>{e(doc_id)}</code></p><ol class="rag-article">{items}</ol>{src}'
 
 
@@ -117,7 +125,9 @@ def build_app(svc: Service):
     def chat_model(mode: str):
         return svc.llm() if (mode == "llm" and llm_available) else None
 
-    def respond(message: str, history: list, k: float, doc: str, since: str, until: str, mode: str) -> Iterator[tuple[str, list]]:
+    def respond(
+        message: str, history: list, k: float, doc: str, since: str, until: str, mode: str
+    ) -> Iterator[tuple[str, list]]:
         history = list(history or [])
         message = (message or "").strip()
         if not message:
@@ -131,7 +141,16 @@ def build_app(svc: Service):
 
         def work() -> None:
             try:
-                result["answer"] = answer(message, retriever=svc.retriever, settings=svc.settings, llm=chat_model(mode), filters=filters_from(doc, since, until), k=int(k), on_token=pieces.put, history=[html.unescape(a) for a in asked])
+                result["answer"] = answer(
+                    message,
+                    retriever=svc.retriever,
+                    settings=svc.settings,
+                    llm=chat_model(mode),
+                    filters=filters_from(doc, since, until),
+                    k=int(k),
+                    on_token=pieces.put,
+                    history=[html.unescape(a) for a in asked],
+                )
             except Exception as exc:  # noqa: BLE001 - shown as a message; logged by error_message
                 result["error"] = exc
             finally:
@@ -155,13 +174,27 @@ def build_app(svc: Service):
     def api_ask(question: str, k: int | None = None, doc: str = "", mode: str = "extractive") -> dict:
         """The JSON contract, for gradio_client: the same answer and citations as the chat."""
         try:
-            return answer(question, retriever=svc.retriever, settings=svc.settings, llm=chat_model(mode), filters=filters_from(doc or ALL_DOCS, "", ""), k=min(max(int(k), TOP_K_MIN), TOP_K_MAX) if k else None).model_dump(exclude={"usage"})
+            return answer(
+                question,
+                retriever=svc.retriever,
+                settings=svc.settings,
+                llm=chat_model(mode),
+                filters=filters_from(doc or ALL_DOCS, "", ""),
+                k=min(max(int(k), TOP_K_MIN), TOP_K_MAX) if k else None,
+            ).model_dump(exclude={"usage"})
         except RagError as exc:
             return {"question": question, "error": str(exc)}
 
     def do_summary(doc: str, mode: str) -> str:
         try:
-            return answer_message(summarize(retriever=svc.retriever, settings=svc.settings, llm=chat_model(mode), doc_id=None if doc == ALL_DOCS else doc))
+            return answer_message(
+                summarize(
+                    retriever=svc.retriever,
+                    settings=svc.settings,
+                    llm=chat_model(mode),
+                    doc_id=None if doc == ALL_DOCS else doc,
+                )
+            )
         except Exception as exc:  # noqa: BLE001 - readable message on the page
             return error_message(exc, "summary")
 
@@ -172,30 +205,60 @@ def build_app(svc: Service):
             return error_message(exc, "article")
 
     with gr.Blocks(title="rag — cited answers", analytics_enabled=False) as demo:
-        gr.Markdown("## rag — cited answers over Chinese news\nEvery claim carries a [n] citation; its source paragraph is shown under the answer with the quoted span highlighted.")
+        gr.Markdown(
+            "## rag — cited answers over Chinese news\nEvery claim carries a [n] citation; its source paragraph is shown under the answer with the quoted span highlighted."
+        )
         with gr.Tab("Chat"):
-            chat = gr.Chatbot(label="Answers", height=520, sanitize_html=True, elem_id="rag-chat", buttons=["copy"])
+            chat = gr.Chatbot(
+                label="Answers", height=520, sanitize_html=True, elem_id="rag-chat", buttons=["copy"]
+            )
             with gr.Row():
-                box = gr.Textbox(placeholder="问一个关于文章的问题… / ask about the article", show_label=False, scale=8, elem_id="rag-question")
+                box = gr.Textbox(
+                    placeholder="问一个关于文章的问题… / ask about the article",
+                    show_label=False,
+                    scale=8,
+                    elem_id="rag-question",
+                )
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="rag-ask")
             gr.Examples(EXAMPLES, inputs=box)
             with gr.Accordion("Settings", open=False):
-                k = gr.Slider(TOP_K_MIN, TOP_K_MAX, value=svc.settings.top_k, step=1, label="paragraphs of context (top-k)")
+                k = gr.Slider(
+                    TOP_K_MIN,
+                    TOP_K_MAX,
+                    value=svc.settings.top_k,
+                    step=1,
+                    label="paragraphs of context (top-k)",
+                )
                 doc = gr.Dropdown(doc_choices, value=ALL_DOCS, label="document")
                 with gr.Row():
                     since = gr.Textbox(label="since (YYYY-MM-DD)")
                     until = gr.Textbox(label="until (YYYY-MM-DD)")
-                mode = gr.Radio(["extractive", "llm"], value="llm" if llm_available else "extractive", label="mode" + ("" if llm_available else " (no LLM configured: extractive only)"), interactive=llm_available)
+                mode = gr.Radio(
+                    ["extractive", "llm"],
+                    value="llm" if llm_available else "extractive",
+                    label="mode" + ("" if llm_available else " (no LLM configured: extractive only)"),
+                    interactive=llm_available,
+                )
             inputs = [box, chat, k, doc, since, until, mode]
             send.click(respond, inputs, [box, chat], api_visibility="private")
             box.submit(respond, inputs, [box, chat], api_visibility="private")
         with gr.Tab("Summary"):
-            sdoc = gr.Dropdown(doc_choices, value=doc_choices[1] if len(doc_choices) > 1 else ALL_DOCS, label="document", elem_id="rag-summary-doc")
+            sdoc = gr.Dropdown(
+                doc_choices,
+                value=doc_choices[1] if len(doc_choices) > 1 else ALL_DOCS,
+                label="document",
+                elem_id="rag-summary-doc",
+            )
             sbtn = gr.Button("Summarize", elem_id="rag-summarize")
             sout = gr.HTML(elem_id="rag-summary")
             sbtn.click(do_summary, [sdoc, mode], sout, api_name="summarize")
         with gr.Tab("Article"):
-            adoc = gr.Dropdown(doc_choices, value=doc_choices[1] if len(doc_choices) > 1 else ALL_DOCS, label="document", elem_id="rag-article-doc")
+            adoc = gr.Dropdown(
+                doc_choices,
+                value=doc_choices[1] if len(doc_choices) > 1 else ALL_DOCS,
+                label="document",
+                elem_id="rag-article-doc",
+            )
             aout = gr.HTML(elem_id="rag-article")
             adoc.change(show_article, adoc, aout, api_visibility="private")
             demo.load(show_article, adoc, aout, api_visibility="private")
@@ -211,11 +274,27 @@ def _safe_docs(svc: Service) -> bool:
         return False
 
 
-def serve(svc: Service, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, str] | None = None, block: bool = True):
+def serve(
+    svc: Service,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    auth: tuple[str, str] | None = None,
+    block: bool = True,
+):
     """Launch the page; returns (app, url) when not blocking (tests)."""
     quiet_third_parties()
     import gradio as gr
 
     demo = build_app(svc)
-    _, url, _ = demo.launch(server_name=host, server_port=port, auth=auth, prevent_thread_lock=not block, show_error=False, quiet=True, footer_links=["api"], css=CSS, theme=gr.themes.Default())
+    _, url, _ = demo.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth,
+        prevent_thread_lock=not block,
+        show_error=False,
+        quiet=True,
+        footer_links=["api"],
+        css=CSS,
+        theme=gr.themes.Default(),
+    )
     return demo, url

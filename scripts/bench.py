@@ -36,12 +36,16 @@ def main() -> None:
     env.pop("OPENAI_BASE_URL", None)
     first, rss1 = timed([RAG, "ingest", str(ROOT / "seeds")], env)
     again, _ = timed([RAG, "ingest", str(ROOT / "seeds")], env)
-    print(f"ingest seeds/ (28 paragraphs): first {first:.2f} s (includes model load), re-run {again:.2f} s; peak RSS {rss1} MB")
+    print(
+        f"ingest seeds/ (28 paragraphs): first {first:.2f} s (includes model load), re-run {again:.2f} s; peak RSS {rss1} MB"
+    )
     cold = [timed([RAG, "search", "到2025年上市企业超过多少家？"], env)[0] for _ in range(3)]
     print(f"cold `rag search` process: median {statistics.median(cold):.2f} s")
     cold_ask = [timed([RAG, "ask", "--json", "到2025年上市企业超过多少家？"], env)[0] for _ in range(3)]
     cold_en = [timed([RAG, "ask", "--json", "Who chaired the meeting?"], env)[0] for _ in range(3)]
-    print(f"cold `rag ask` (extractive) process: Chinese median {statistics.median(cold_ask):.2f} s, English {statistics.median(cold_en):.2f} s")
+    print(
+        f"cold `rag ask` (extractive) process: Chinese median {statistics.median(cold_ask):.2f} s, English {statistics.median(cold_en):.2f} s"
+    )
     print(f"peak RSS of any CLI process: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024} MB")
 
     os.environ["RAG_HOME"] = str(home)
@@ -64,7 +68,9 @@ def main() -> None:
         answer(q, retriever=svc.retriever, settings=svc.settings)
         a_times.append(time.perf_counter() - t)
     print(f"in-process search: median {statistics.median(s_times) * 1000:.1f} ms over {len(qs)} queries")
-    print(f"in-process answer (extractive): median {statistics.median(a_times) * 1000:.1f} ms, p95 {sorted(a_times)[int(0.95 * len(a_times))] * 1000:.0f} ms")
+    print(
+        f"in-process answer (extractive): median {statistics.median(a_times) * 1000:.1f} ms, p95 {sorted(a_times)[int(0.95 * len(a_times))] * 1000:.0f} ms"
+    )
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
     if "--web" in sys.argv:
         web(svc)
@@ -82,20 +88,36 @@ def web(svc) -> None:
         port = s.getsockname()[1]
     demo, url = serve(svc, port=port, block=False)
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        b = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = b.new_page()
         page.goto(url)
         firsts, fulls = [], []
-        for i, q in enumerate(["到2025年上市企业超过多少家？", "到2025年的目标是什么？", "Who chaired the meeting?", "制造业增加值占GDP比重的目标是多少？", "哪些单位的负责人在会上作了交流发言？"]):
+        for i, q in enumerate(
+            [
+                "到2025年上市企业超过多少家？",
+                "到2025年的目标是什么？",
+                "Who chaired the meeting?",
+                "制造业增加值占GDP比重的目标是多少？",
+                "哪些单位的负责人在会上作了交流发言？",
+            ]
+        ):
             page.locator("#rag-question textarea").fill(q)
             t = time.perf_counter()
             page.locator("#rag-ask").click()
-            page.locator("#rag-chat .message-row, #rag-chat [data-testid='bot']").nth(2 * i + 1).wait_for(timeout=60_000)
+            page.locator("#rag-chat .message-row, #rag-chat [data-testid='bot']").nth(2 * i + 1).wait_for(
+                timeout=60_000
+            )
             first = time.perf_counter() - t
             page.locator("#rag-chat .rag-mode").nth(i).wait_for(timeout=60_000)
             fulls.append(time.perf_counter() - t)
             firsts.append(first)
-        print(f"page (extractive): first content median {statistics.median(firsts):.2f} s, full cited answer median {statistics.median(fulls):.2f} s")
+        print(
+            f"page (extractive): first content median {statistics.median(firsts):.2f} s, full cited answer median {statistics.median(fulls):.2f} s"
+        )
         b.close()
     demo.close()
 

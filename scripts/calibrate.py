@@ -55,20 +55,32 @@ def examples(k: int):
     dev = [it for items in sets.values() for it in items if it.split == "dev"]
     assert all(it.split == "dev" for it in dev)
     questions = []  # (item id, answerable, is_set, [(x, y)])
-    runs = [(it, None) for it in dev] + [(it, Filters(exclude_doc_ids=it.rejection_exclude)) for it in dev if it.rejection_exclude]
+    runs = [(it, None) for it in dev] + [
+        (it, Filters(exclude_doc_ids=it.rejection_exclude)) for it in dev if it.rejection_exclude
+    ]
     for it, filters in runs:
         parts = [it.question]
         for q in parts:
             profile = analyse(q, idf)
             hits = svc.retriever.search(q, k=k, filters=filters)
-            cands = candidates(profile, gather(hits), cross_scorer(svc.retriever) if profile.english else None)
+            cands = candidates(
+                profile, gather(hits), cross_scorer(svc.retriever) if profile.english else None
+            )
             answerable = it.answerable and filters is None
             rows = []
             for c in cands:
                 text = annotate(c.sentence.text, c.ev.hit.date)
                 y = answerable and any(fact_found(f, text) for f in it.facts)
-                rows.append(([c.x[f] for f in FEATURES], float(y), f"[{c.ev.n}]{c.ev.doc_id}¶{c.ev.hit.chunk.paragraph}: {c.sentence.text[:90]}"))
-            questions.append((it.id + ("/rejection" if filters else "") + " " + q, answerable, profile.is_set, rows))
+                rows.append(
+                    (
+                        [c.x[f] for f in FEATURES],
+                        float(y),
+                        f"[{c.ev.n}]{c.ev.doc_id}¶{c.ev.hit.chunk.paragraph}: {c.sentence.text[:90]}",
+                    )
+                )
+            questions.append(
+                (it.id + ("/rejection" if filters else "") + " " + q, answerable, profile.is_set, rows)
+            )
     return FEATURES, questions
 
 
@@ -111,9 +123,19 @@ def main() -> None:
         if rows:
             top = dict(zip(features, rows[order[0]][0]))
             top["logit"] = float(np.log(max(ps[order[0]], 1e-6) / max(1 - ps[order[0]], 1e-6)))
-            gate_rows.append(([top[g] for g in GATE_FEATURES], float(answerable), rows[order[0]][1], qid.startswith("crud")))
+            gate_rows.append(
+                (
+                    [top[g] for g in GATE_FEATURES],
+                    float(answerable),
+                    rows[order[0]][1],
+                    qid.startswith("crud"),
+                )
+            )
         if "-v" in sys.argv:
-            top = [f"      {ps[i]:.2f} {'+' if rows[i][1] else '-'} {rows[i][2]}  {dict(zip(features, (round(v, 2) for v in rows[i][0])))}" for i in order[:2]]
+            top = [
+                f"      {ps[i]:.2f} {'+' if rows[i][1] else '-'} {rows[i][2]}  {dict(zip(features, (round(v, 2) for v in rows[i][0])))}"
+                for i in order[:2]
+            ]
             firstpos = next((r for r, i in enumerate(order) if rows[i][1]), None)
             print(f"{qid} answerable={answerable} first positive at rank {firstpos}\n" + "\n".join(top))
     GX = np.array([x for x, _, _, _ in gate_rows])
@@ -121,7 +143,12 @@ def main() -> None:
     # each question set weighs the same in the gate: the seed's long report and the short CRUD-RAG
     # posts are different reading, and CRUD-RAG has four times the dev questions
     n_crud = sum(1 for r in gate_rows if r[3])
-    set_weight = np.array([len(gate_rows) / (2 * n_crud) if r[3] else len(gate_rows) / (2 * (len(gate_rows) - n_crud)) for r in gate_rows])
+    set_weight = np.array(
+        [
+            len(gate_rows) / (2 * n_crud) if r[3] else len(gate_rows) / (2 * (len(gate_rows) - n_crud))
+            for r in gate_rows
+        ]
+    )
     gw, gb = fit(GX, Gy, set_weight)
     gscore = 1 / (1 + np.exp(-(GX @ gw + gb)))
     no_hits = [q for q in per_q if not q[3]]  # nothing retrieved: not found whatever the bar
@@ -130,7 +157,10 @@ def main() -> None:
     for bar in np.arange(0.05, 0.96, 0.01):
         ans = [(g, ok, w) for g, (_, a, ok, _), w in zip(gscore, gate_rows, set_weight) if a]
         una = [(g, w) for g, (_, a, _, _), w in zip(gscore, gate_rows, set_weight) if not a]
-        wa, wu = sum(w for *_, w in ans) + sum(1 for q in no_hits if q[1]), sum(w for _, w in una) + sum(1 for q in no_hits if not q[1])
+        wa, wu = (
+            sum(w for *_, w in ans) + sum(1 for q in no_hits if q[1]),
+            sum(w for _, w in una) + sum(1 for q in no_hits if not q[1]),
+        )
         right = sum(w for g, ok, w in ans if g >= bar and ok > 0) / max(1e-9, wa)
         fnf = (sum(w for g, _, w in ans if g < bar) + sum(1 for q in no_hits if q[1])) / max(1e-9, wa)
         rejected = (sum(w for g, w in una if g < bar) + sum(1 for q in no_hits if not q[1])) / max(1e-9, wu)
@@ -155,13 +185,19 @@ def main() -> None:
 
     sets = [r for (qid, a, s, r) in per_q if a and s and qid in passed]
     # a list's further items by their probability relative to the best one's (F1)
-    list_ratio = max(np.arange(0.5, 1.0, 0.01), key=lambda t: f_beta(sets, lambda p, best: p >= best * t, 1.0))
+    list_ratio = max(
+        np.arange(0.5, 1.0, 0.01), key=lambda t: f_beta(sets, lambda p, best: p >= best * t, 1.0)
+    )
     answered = [q for q in per_q if q[1] and q[0] in passed]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     n_dev = len({q[0].split("/")[0] for q in per_q})
-    source = (f"scripts/calibrate.py on {dt.date.today().isoformat()} at commit {commit}: dev split only ({n_dev} questions of the "
-              f"seed and CRUD-RAG sets, {sum(1 for q in per_q if '/rejection ' in q[0])} of them also asked without their "
-              f"sources; {len(y)} sentences, {int(y.sum())} holding a key fact), k = {k}")
+    source = (
+        f"scripts/calibrate.py on {dt.date.today().isoformat()} at commit {commit}: dev split only ({n_dev} questions of the "
+        f"seed and CRUD-RAG sets, {sum(1 for q in per_q if '/rejection ' in q[0])} of them also asked without their "
+        f"sources; {len(y)} sentences, {int(y.sum())} holding a key fact), k = {k}"
+    )
     out = {
         "source": source,
         "weights": {f: round(float(v), 4) for f, v in zip(features, w)},
@@ -170,7 +206,11 @@ def main() -> None:
         "gate_bias": round(float(gb), 4),
         "answer_bar": round(answer_bar, 3),
         "list_ratio": round(float(list_ratio), 3),
-        "dev_curve": [{"bar": c[0], "answered_right": c[1], "false_not_found": c[2], "rejected": c[3]} for c in curve if abs(c[0] - answer_bar) < 0.105],
+        "dev_curve": [
+            {"bar": c[0], "answered_right": c[1], "false_not_found": c[2], "rejected": c[3]}
+            for c in curve
+            if abs(c[0] - answer_bar) < 0.105
+        ],
     }
     path = ROOT / "rag" / "data" / "extractive.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,7 +218,9 @@ def main() -> None:
     print(json.dumps({k: v for k, v in out.items() if k != "dev_curve"}, ensure_ascii=False, indent=1))
     for c in curve:
         if abs(c[0] - answer_bar) < 0.105:
-            print(f"bar {c[0]:.2f}  answered right {c[1]:.3f}  false not-found {c[2]:.3f}  rejected {c[3]:.3f}")
+            print(
+                f"bar {c[0]:.2f}  answered right {c[1]:.3f}  false not-found {c[2]:.3f}  rejected {c[3]:.3f}"
+            )
     print(f"answered at the bar: {len(answered)} of {sum(1 for q in per_q if q[1])} answerable dev questions")
 
 

@@ -21,7 +21,22 @@ TOPICS = {
     "城建": ["老旧小区改造", "保障性住房", "城市更新", "地下管网", "口袋公园", "停车设施"],
     "民生": ["就业", "社保", "托育", "食品安全", "菜篮子", "社区服务"],
 }
-ACTORS = ["市交通运输局", "市教育局", "市文广旅局", "市卫健委", "市农业农村局", "市生态环境局", "市住建局", "市人社局", "武进区", "新北区", "天宁区", "钟楼区", "金坛区", "溧阳市"]
+ACTORS = [
+    "市交通运输局",
+    "市教育局",
+    "市文广旅局",
+    "市卫健委",
+    "市农业农村局",
+    "市生态环境局",
+    "市住建局",
+    "市人社局",
+    "武进区",
+    "新北区",
+    "天宁区",
+    "钟楼区",
+    "金坛区",
+    "溧阳市",
+]
 VERBS = ["推进", "加快", "完善", "提升", "实施", "启动", "建成", "优化", "扩大", "深化"]
 FRAMES = [
     "{actor}召开专题会议，部署{year}年{topic}工作，要求{verb}{thing}建设。",
@@ -41,13 +56,25 @@ def post(i: int, rng: random.Random) -> str:
     year = rng.choice([2021, 2022, 2023])
     paragraphs = []
     for frame in rng.sample(FRAMES, k=rng.randint(5, 8)):
-        paragraphs.append(frame.format(
-            actor=rng.choice(ACTORS), year=year, target=rng.choice([2024, 2025, 2027]), topic=topic, verb=rng.choice(VERBS),
-            thing=rng.choice(things), thing2=rng.choice(things), n=rng.randint(3, 400), m=rng.randint(2, 90), p=rng.randint(60, 99), month=rng.randint(3, 12)))
+        paragraphs.append(
+            frame.format(
+                actor=rng.choice(ACTORS),
+                year=year,
+                target=rng.choice([2024, 2025, 2027]),
+                topic=topic,
+                verb=rng.choice(VERBS),
+                thing=rng.choice(things),
+                thing2=rng.choice(things),
+                n=rng.randint(3, 400),
+                m=rng.randint(2, 90),
+                p=rng.randint(60, 99),
+                month=rng.randint(3, 12),
+            )
+        )
     title = f"常州{rng.choice(VERBS)}{rng.choice(things)}：{topic}工作再上新台阶"
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     date = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    return f"---\nlayout: post\ntitle: \"{title}\"\ndate: {date} 08:00:00 +0800\ncategories: 常州新闻\ntags: {topic}\n---\n{body}\n<p>（文章来源：常州日报）</p>\n"
+    return f'---\nlayout: post\ntitle: "{title}"\ndate: {date} 08:00:00 +0800\ncategories: 常州新闻\ntags: {topic}\n---\n{body}\n<p>（文章来源：常州日报）</p>\n'
 
 
 def write(out: Path, n: int, seed: int = 7) -> list[Path]:

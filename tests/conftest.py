@@ -19,7 +19,16 @@ SEED = ROOT / "seeds" / "000_ad50afaed758b5d7.txt"
 SEED_ID = "000_ad50afaed758b5d7"
 
 # Tests never reach a real endpoint and need no key.
-for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAG_CHROMA_URL", "RAG_EMBEDDER", "RAG_LLM_MODEL", "RAG_TOP_K", "RAG_CHUNK_TOKENS", "RAG_AUTH"):
+for var in (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "RAG_CHROMA_URL",
+    "RAG_EMBEDDER",
+    "RAG_LLM_MODEL",
+    "RAG_TOP_K",
+    "RAG_CHUNK_TOKENS",
+    "RAG_AUTH",
+):
     os.environ.pop(var, None)
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
@@ -97,11 +106,22 @@ def hash_embedder() -> HashEmbedder:
     return HashEmbedder()
 
 
-def write_post(folder: Path, name: str, title: str, date: str, paragraphs: list[str], categories: str = "news", extra_tail: str = "") -> Path:
+def write_post(
+    folder: Path,
+    name: str,
+    title: str,
+    date: str,
+    paragraphs: list[str],
+    categories: str = "news",
+    extra_tail: str = "",
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     path = folder / name
-    path.write_text(f"---\nlayout: post\ntitle: \"{title}\"\ndate: {date} 10:00:00 +0800\ncategories: {categories}\ntags: 测试\n---\n{body}\n{extra_tail}", encoding="utf-8")
+    path.write_text(
+        f'---\nlayout: post\ntitle: "{title}"\ndate: {date} 10:00:00 +0800\ncategories: {categories}\ntags: 测试\n---\n{body}\n{extra_tail}',
+        encoding="utf-8",
+    )
     return path
 
 
@@ -118,7 +138,12 @@ def start_chroma(data: Path, port: int, timeout: float = 60) -> subprocess.Popen
     if not exe:
         pytest.fail("the `chroma` command (from the chromadb package) is not installed")
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
-    proc = subprocess.Popen([exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -19,16 +19,23 @@ def hits_for(service, q, k=6):
 
 
 def chat(service, fake, model="fake-model"):
-    s = service.settings.model_copy(update={"openai_base_url": fake.base_url, "llm_model": model, "llm_retries": 0, "llm_timeout": 10.0})
+    s = service.settings.model_copy(
+        update={"openai_base_url": fake.base_url, "llm_model": model, "llm_retries": 0, "llm_timeout": 10.0}
+    )
     service.settings = s
     return OpenAIChat.from_settings(s)
 
 
 # ---- verification -------------------------------------------------------------------------------
 
+
 def test_split_claims_attaches_markers_after_terminators():
     claims = split_claims("上市企业超过150家。[1] 高企倍增[2][3]。文中未提及其他。")
-    assert [(c.text, c.markers) for c in claims] == [("上市企业超过150家。", [1]), ("高企倍增。", [2, 3]), ("文中未提及其他。", [])]
+    assert [(c.text, c.markers) for c in claims] == [
+        ("上市企业超过150家。", [1]),
+        ("高企倍增。", [2, 3]),
+        ("文中未提及其他。", []),
+    ]
 
 
 def test_out_of_range_markers_are_dropped_and_renumbered(service):
@@ -38,7 +45,10 @@ def test_out_of_range_markers_are_dropped_and_renumbered(service):
     assert v.text == "到2025年上市企业超过150家[1]。"
     assert [c.paragraph for c in v.citations] == [13] and v.citations[0].n == 1
     assert any(w.startswith("invalid_citation: [9]") for w in v.warnings)
-    assert v.citations[0].quote == "深入实施上市企业倍增计划和上市后备企业“双百”行动，到2025年上市企业超过150家。"
+    assert (
+        v.citations[0].quote
+        == "深入实施上市企业倍增计划和上市后备企业“双百”行动，到2025年上市企业超过150家。"
+    )
 
 
 def test_ungrounded_number_drops_the_claim(service):
@@ -46,7 +56,9 @@ def test_ungrounded_number_drops_the_claim(service):
     n13 = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph == 13)
     v = verify(f"到2025年上市企业超过200家[{n13}]。到2025年上市企业超过150家[{n13}]。", hits, "q")
     assert v.text == "到2025年上市企业超过150家[1]。"
-    assert any(w.startswith("ungrounded_number: 200家") or w.startswith("ungrounded_number: 200") for w in v.warnings)
+    assert any(
+        w.startswith("ungrounded_number: 200家") or w.startswith("ungrounded_number: 200") for w in v.warnings
+    )
 
 
 def test_a_quotation_must_be_verbatim_in_a_paragraph(service):
@@ -74,10 +86,20 @@ def test_quote_spanning_sentences_keeps_the_paragraph_s_own_whitespace():
     from rag.models import Chunk, Hit
 
     text = "毛伊岛大火已造成93人死亡。    资料图：拉海纳镇。  约100人被迫跳海逃生。"
-    hit = Hit(chunk=Chunk(id="d:p2:0:x", doc_id="d", paragraph=2, part=0, text=text, tokens=0), score=0.0, title="t", date="2023-08-14", paragraph_text=text)
+    hit = Hit(
+        chunk=Chunk(id="d:p2:0:x", doc_id="d", paragraph=2, part=0, text=text, tokens=0),
+        score=0.0,
+        title="t",
+        date="2023-08-14",
+        paragraph_text=text,
+    )
     v = verify("毛伊岛大火已造成93人死亡[1]。约100人被迫跳海逃生[1]。", [hit], "q")
-    assert [c.quote for c in v.citations] == ["毛伊岛大火已造成93人死亡。    资料图：拉海纳镇。  约100人被迫跳海逃生。"]
-    assert v.text == "毛伊岛大火已造成93人死亡[1]。约100人被迫跳海逃生[1]。" and not any("quote_not_verbatim" in w for w in v.warnings)
+    assert [c.quote for c in v.citations] == [
+        "毛伊岛大火已造成93人死亡。    资料图：拉海纳镇。  约100人被迫跳海逃生。"
+    ]
+    assert v.text == "毛伊岛大火已造成93人死亡[1]。约100人被迫跳海逃生[1]。" and not any(
+        "quote_not_verbatim" in w for w in v.warnings
+    )
 
 
 def test_relative_year_in_answer_is_grounded_by_the_post_date(service):
@@ -89,6 +111,7 @@ def test_relative_year_in_answer_is_grounded_by_the_post_date(service):
 
 # ---- questions and extractive answers -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("bad", ["", "   \n\t", "\x00\x01\x02", "😀🎉🔥", "？？？", "问" * 20001])
 def test_bad_questions_get_a_clear_error(bad):
     with pytest.raises(QuestionError):
@@ -98,7 +121,21 @@ def test_bad_questions_get_a_clear_error(bad):
 def test_targets_question_gathers_several_paragraphs(service):
     a = answer("到2025年，常州提出了哪些发展目标？", retriever=service.retriever, settings=service.settings)
     assert a.mode == "extractive" and a.status == "answered"
-    found = [t for t in ("3000亿元", "6500亿元", "世界500强", "150家", "数字化转型", "2.5万亿元", "43%", "50%", "倍增") if t in a.answer]
+    found = [
+        t
+        for t in (
+            "3000亿元",
+            "6500亿元",
+            "世界500强",
+            "150家",
+            "数字化转型",
+            "2.5万亿元",
+            "43%",
+            "50%",
+            "倍增",
+        )
+        if t in a.answer
+    ]
     assert len(found) >= 5, a.answer
     assert {13, 15, 26} <= {c.paragraph for c in a.citations}
     assert all(c.quote in c.text for c in a.citations)
@@ -127,7 +164,14 @@ def test_unanswerable_question_is_not_found(service):
         # ¶13 names 专精特新 and, in other sentences, 150家 and 3400家: none of them counts it.
         # Known weakness (issue 10's near misses): the calibrated answerer quotes 3400家 (高企)
         # because the sentence before names 专精特新; strict, so a fix shows up here.
-        pytest.param("常州有多少家专精特新企业？", "not_found", None, marks=pytest.mark.xfail(strict=True, reason="near-miss quantity answered from the neighbouring sentence")),
+        pytest.param(
+            "常州有多少家专精特新企业？",
+            "not_found",
+            None,
+            marks=pytest.mark.xfail(
+                strict=True, reason="near-miss quantity answered from the neighbouring sentence"
+            ),
+        ),
     ],
 )
 def test_an_amount_must_be_of_the_asked_kind_and_subject(service, question, status, amount):
@@ -148,9 +192,16 @@ def test_prompt_templates_load_with_checked_variables(tmp_path):
 
 # ---- LLM mode through the real openai client and HTTP -------------------------------------------
 
+
 def test_llm_answer_streams_and_is_verified(service, fake_llm):
     pieces: list[str] = []
-    a = answer("到2025年上市企业超过多少家？", retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm), on_token=pieces.append)
+    a = answer(
+        "到2025年上市企业超过多少家？",
+        retriever=service.retriever,
+        settings=service.settings,
+        llm=chat(service, fake_llm),
+        on_token=pieces.append,
+    )
     assert len(pieces) > 3 and "150" in "".join(pieces)
     assert a.mode == "llm" and a.model == "fake-model" and a.status == "answered"
     assert "150家" in a.answer and a.citations[0].paragraph == 13
@@ -161,16 +212,38 @@ def test_llm_answer_streams_and_is_verified(service, fake_llm):
 
 
 def test_llm_not_found_path(service, fake_llm):
-    a = answer("常州地铁三号线什么时候开通？", retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
+    a = answer(
+        "常州地铁三号线什么时候开通？",
+        retriever=service.retriever,
+        settings=service.settings,
+        llm=chat(service, fake_llm),
+    )
     assert (a.mode, a.status, a.answer) == ("llm", "not_found", SENTINEL_ZH)
-    e = answer("When does Changzhou metro line 3 open?", retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
+    e = answer(
+        "When does Changzhou metro line 3 open?",
+        retriever=service.retriever,
+        settings=service.settings,
+        llm=chat(service, fake_llm),
+    )
     assert e.answer == SENTINEL_EN
 
 
-@pytest.mark.parametrize(("fault", "warning"), [("bad_markers", "invalid_citation: [99]"), ("invent_number", "ungrounded_number"), ("invent_number", "llm_unverifiable")])
+@pytest.mark.parametrize(
+    ("fault", "warning"),
+    [
+        ("bad_markers", "invalid_citation: [99]"),
+        ("invent_number", "ungrounded_number"),
+        ("invent_number", "llm_unverifiable"),
+    ],
+)
 def test_llm_misbehaviour_is_caught_by_verification(service, fake_llm, fault, warning):
     fake_llm.fault = fault
-    a = answer("到2025年全市工业规模总量要超过多少？", retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
+    a = answer(
+        "到2025年全市工业规模总量要超过多少？",
+        retriever=service.retriever,
+        settings=service.settings,
+        llm=chat(service, fake_llm),
+    )
     assert any(w.startswith(warning) for w in a.warnings)
     assert "[99]" not in a.answer
     from rag.text import number_values
@@ -182,7 +255,9 @@ def test_llm_misbehaviour_is_caught_by_verification(service, fake_llm, fault, wa
 def test_over_long_context_is_cut_to_the_window(service, fake_llm):
     llm = chat(service, fake_llm)
     service.settings = service.settings.model_copy(update={"llm_context_tokens": 1500, "llm_max_tokens": 200})
-    a = answer("到2025年的目标是什么？", retriever=service.retriever, settings=service.settings, llm=llm, k=10)
+    a = answer(
+        "到2025年的目标是什么？", retriever=service.retriever, settings=service.settings, llm=llm, k=10
+    )
     assert any(w.startswith("context_truncated") for w in a.warnings)
     assert fake_llm.requests[-1]["body"]["max_tokens"] == 200
     from rag import tokens
@@ -193,7 +268,12 @@ def test_over_long_context_is_cut_to_the_window(service, fake_llm):
 
 def test_llm_failure_falls_back_to_a_labeled_extractive_answer(service, fake_llm):
     fake_llm.fault = "500"
-    a = answer("到2025年上市企业超过多少家？", retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
+    a = answer(
+        "到2025年上市企业超过多少家？",
+        retriever=service.retriever,
+        settings=service.settings,
+        llm=chat(service, fake_llm),
+    )
     assert a.mode == "extractive" and "150家" in a.answer
     assert any(w.startswith("llm_failed: the model endpoint answered HTTP 500") for w in a.warnings)
 
@@ -212,6 +292,8 @@ def test_llm_summary_single_pass_and_map_reduce(service, fake_llm):
 
 def test_an_unverifiable_llm_summary_falls_back_to_a_labeled_extractive_one(service, fake_llm):
     fake_llm.fault = "leak"  # the model replies with its instructions: nothing a paragraph supports
-    s = summarize(retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm), doc_id=SEED_ID)
+    s = summarize(
+        retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm), doc_id=SEED_ID
+    )
     assert s.mode == "extractive" and s.status == "answered" and len(s.citations) >= 5
     assert any(w.startswith("llm_unverifiable") for w in s.warnings) and "You answer" not in s.answer

@@ -73,7 +73,9 @@ def test_ask_json_contract_and_exit_codes(cli, service):
     assert "150家" in a["answer"] and "[1]" in a["answer"]
     c = a["citations"][0]
     assert set(c) == {"n", "doc_id", "title", "date", "paragraph", "ref", "text", "quote"}
-    assert (c["n"], c["paragraph"], c["ref"], c["date"]) == (1, 13, f"{SEED_ID}#p13", "2022-02-08") and c["quote"] in c["text"]
+    assert (c["n"], c["paragraph"], c["ref"], c["date"]) == (1, 13, f"{SEED_ID}#p13", "2022-02-08") and c[
+        "quote"
+    ] in c["text"]
     nf = cli.invoke(main, ["ask", "--json", "常州2022年第一季度GDP增速是多少？"])
     assert nf.exit_code == 3 and json.loads(nf.output)["status"] == "not_found"
     empty = cli.invoke(main, ["ask", "   "])
@@ -82,10 +84,17 @@ def test_ask_json_contract_and_exit_codes(cli, service):
 
 def test_ask_file_prints_json_lines_in_order(cli, service, tmp_path):
     f = tmp_path / "q.txt"
-    f.write_text("到2025年上市企业超过多少家？\n\nWho chaired the meeting?\n常州地铁三号线什么时候开通？\n", encoding="utf-8")
+    f.write_text(
+        "到2025年上市企业超过多少家？\n\nWho chaired the meeting?\n常州地铁三号线什么时候开通？\n",
+        encoding="utf-8",
+    )
     res = cli.invoke(main, ["ask", "--json", "--file", str(f)])
     lines = [json.loads(x) for x in res.output.strip().splitlines()]
-    assert [x["question"] for x in lines] == ["到2025年上市企业超过多少家？", "Who chaired the meeting?", "常州地铁三号线什么时候开通？"]
+    assert [x["question"] for x in lines] == [
+        "到2025年上市企业超过多少家？",
+        "Who chaired the meeting?",
+        "常州地铁三号线什么时候开通？",
+    ]
     assert [x["status"] for x in lines] == ["answered", "answered", "not_found"]
     assert res.exit_code == 0
 
@@ -118,7 +127,9 @@ def test_summarize_json(cli, service):
 def test_bad_configuration_is_one_line(cli, service, monkeypatch):
     monkeypatch.setenv("RAG_TOP_K", "0")
     res = cli.invoke(main, ["ask", "问题"])
-    assert res.exit_code == 2 and res.output.startswith("error: configuration") and "Traceback" not in res.output
+    assert (
+        res.exit_code == 2 and res.output.startswith("error: configuration") and "Traceback" not in res.output
+    )
     monkeypatch.setenv("RAG_TOP_K", "5")
     monkeypatch.setenv("RAG_EMBEDDER", "word2vec")
     res = cli.invoke(main, ["search", "问题"])

@@ -14,26 +14,29 @@ from eval.fake_llm import PLANTED_FAULTS, compose_answer
 from eval.score import answer_precision, citation_checks, fact_found, gold_citation, normalize
 
 
-@pytest.mark.parametrize(("variants", "answer", "found"), [
-    (["150家"], "到2025年上市企业超过150家", True),
-    (["150家"], "上市企业1500家", False),
-    (["150家"], "第150家企业", False),
-    (["3个"], "第13个", False),
-    (["3个"], "培育3个以上规模", True),
-    (["50%"], "比重150%", False),
-    (["50%"], "比重达50%。", True),
-    (["2.5万亿元"], "超过25000亿元", True),
-    (["2.5万亿元"], "exceed 2.5 trillion yuan", True),
-    (["43%"], "比重稳定在４３％左右", True),
-    (["3.60%"], "利率为3.6%", True),
-    (["6.7万个"], "67000个岗位", True),
-    (["三分之二", "2/3"], "超三分之二的星级企业", True),
-    (["八大"], "十八大", False),
-    (["eight"], "eighteen chains", False),
-    (["eight"], "the eight chains", True),
-    (["532发展战略"], "落实“532”发展战略", True),
-    (["150家"], "到2025年上市企业超过160家", False),
-])
+@pytest.mark.parametrize(
+    ("variants", "answer", "found"),
+    [
+        (["150家"], "到2025年上市企业超过150家", True),
+        (["150家"], "上市企业1500家", False),
+        (["150家"], "第150家企业", False),
+        (["3个"], "第13个", False),
+        (["3个"], "培育3个以上规模", True),
+        (["50%"], "比重150%", False),
+        (["50%"], "比重达50%。", True),
+        (["2.5万亿元"], "超过25000亿元", True),
+        (["2.5万亿元"], "exceed 2.5 trillion yuan", True),
+        (["43%"], "比重稳定在４３％左右", True),
+        (["3.60%"], "利率为3.6%", True),
+        (["6.7万个"], "67000个岗位", True),
+        (["三分之二", "2/3"], "超三分之二的星级企业", True),
+        (["八大"], "十八大", False),
+        (["eight"], "eighteen chains", False),
+        (["eight"], "the eight chains", True),
+        (["532发展战略"], "落实“532”发展战略", True),
+        (["150家"], "到2025年上市企业超过160家", False),
+    ],
+)
 def test_facts_match_whole_numbers_with_their_unit(variants, answer, found):
     assert fact_found(variants, answer) is found
 
@@ -44,7 +47,21 @@ def test_normalization_is_chinese_aware():
 
 def test_a_bare_number_is_not_a_fact(tmp_path):
     bad = tmp_path / "q.jsonl"
-    bad.write_text(json.dumps({"id": "x1", "question": "多少？", "kind": "single", "facts": [["150"]], "paragraphs": [13], "status": "answered", "split": "dev"}) + "\n", encoding="utf-8")
+    bad.write_text(
+        json.dumps(
+            {
+                "id": "x1",
+                "question": "多少？",
+                "kind": "single",
+                "facts": [["150"]],
+                "paragraphs": [13],
+                "status": "answered",
+                "split": "dev",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     with pytest.raises(LabelError, match="x1: fact variant '150'"):
         load_seed(bad)
 
@@ -53,12 +70,17 @@ def test_splits_are_fixed_by_a_hash_and_new_seed_questions_are_test():
     seed, crud = load_seed(), load_crud()
     held_out = [it for it in seed if it.extra.get("origin", "").startswith("held-out")]
     assert len(held_out) >= 40 and all(it.split == "test" for it in held_out)
-    assert sum(it.kind == "near_miss" for it in held_out) >= 8 and sum(it.kind == "english" for it in held_out) >= 10
+    assert (
+        sum(it.kind == "near_miss" for it in held_out) >= 8
+        and sum(it.kind == "english" for it in held_out) >= 10
+    )
     reworded = [it for it in crud if it.id.startswith("crud-reworded-")]
     assert reworded and all(it.split == "dev" for it in reworded)  # written to tune: dev only
     for it in [x for x in seed if x not in held_out] + [x for x in crud if x not in reworded]:
         assert it.split == split_of(it.id), it.id
-    assert 0.4 < sum(it.split == "dev" for it in crud if it not in reworded) / (len(crud) - len(reworded)) < 0.6
+    assert (
+        0.4 < sum(it.split == "dev" for it in crud if it not in reworded) / (len(crud) - len(reworded)) < 0.6
+    )
     assert len(crud) >= 120 and {it.kind for it in crud} == {"1doc", "2docs", "3docs"}
     assert any(it.status == "partial" for it in seed)
 
@@ -68,7 +90,10 @@ def test_answer_precision_separates_an_answer_from_a_dump():
     assert answer_precision(facts, "到2025年上市企业超过150家[1]。") == (1, 1)
     dump = "到2025年上市企业超过150家[1]。" + "".join(f"第{i}句与问题无关[2]。" for i in range(9))
     assert answer_precision(facts, dump) == (1, 10)
-    assert answer_precision(facts, "上市企业超过150家[1]。其余文中未提及。") == (1, 1)  # the sentinel is not a sentence of the answer
+    assert answer_precision(facts, "上市企业超过150家[1]。其余文中未提及。") == (
+        1,
+        1,
+    )  # the sentinel is not a sentence of the answer
 
 
 def test_citation_precision_and_recall_are_against_the_gold_paragraphs():
@@ -77,11 +102,29 @@ def test_citation_precision_and_recall_are_against_the_gold_paragraphs():
 
 
 def test_claim_support_flags_unsupported_and_ungrounded_claims():
-    cite = {"n": 1, "doc_id": "d", "title": "t", "date": "2022-02-08", "paragraph": 1, "ref": "d#p1", "text": "今年，全市高企数量要达3400家左右。", "quote": "今年，全市高企数量要达3400家左右。"}
-    good = citation_checks({"answer": "2022年全市高企数量要达3400家左右[1]。", "status": "answered", "citations": [cite]})
+    cite = {
+        "n": 1,
+        "doc_id": "d",
+        "title": "t",
+        "date": "2022-02-08",
+        "paragraph": 1,
+        "ref": "d#p1",
+        "text": "今年，全市高企数量要达3400家左右。",
+        "quote": "今年，全市高企数量要达3400家左右。",
+    }
+    good = citation_checks(
+        {"answer": "2022年全市高企数量要达3400家左右[1]。", "status": "answered", "citations": [cite]}
+    )
     assert good["supported_claims"] == good["claims"] == 1 and good["ungrounded_numbers"] == 0
-    bad = citation_checks({"answer": "全市高企数量要达5000家[1]。学习德国[2]。", "status": "answered", "citations": [cite]})
-    assert bad["ungrounded_numbers"] == 1 and bad["supported_claims"] == 0 and bad["valid_markers"] == 1 and bad["markers"] == 2
+    bad = citation_checks(
+        {"answer": "全市高企数量要达5000家[1]。学习德国[2]。", "status": "answered", "citations": [cite]}
+    )
+    assert (
+        bad["ungrounded_numbers"] == 1
+        and bad["supported_claims"] == 0
+        and bad["valid_markers"] == 1
+        and bad["markers"] == 2
+    )
 
 
 def test_cached_vectors_are_the_live_model_s():
@@ -93,7 +136,12 @@ def test_cached_vectors_are_the_live_model_s():
     cache = load_vectors()
     emb = LocalE5Embedder()
     files = find_posts(CORPUS_FOLDERS)
-    texts = [embed_text(a, c.text) for f in (files[0], files[len(files) // 2], files[-1]) for a in [load_article(f, [])] for c in chunk_article(a, 400)[:2]]
+    texts = [
+        embed_text(a, c.text)
+        for f in (files[0], files[len(files) // 2], files[-1])
+        for a in [load_article(f, [])]
+        for c in chunk_article(a, 400)[:2]
+    ]
     live = emb.embed(texts)
     for t, v in zip(texts, live):
         assert np.allclose(cache[text_key(emb.name, t)], v, atol=1e-4)
@@ -101,16 +149,30 @@ def test_cached_vectors_are_the_live_model_s():
 
 # ---- the fake model ---------------------------------------------------------------------------
 
+
 def _prompt(question: str, blocks: list[tuple[int, str]]) -> tuple[str, str]:
     from rag.models import Chunk, Hit
     from rag.prompts import context
 
-    hits = [Hit(chunk=Chunk(id=f"d:p{p}:0:x", doc_id="d", paragraph=p, part=0, text=t, tokens=0), score=0.0, title="常州新闻", date="2022-02-08", paragraph_text=t) for p, t in blocks]
+    hits = [
+        Hit(
+            chunk=Chunk(id=f"d:p{p}:0:x", doc_id="d", paragraph=p, part=0, text=t, tokens=0),
+            score=0.0,
+            title="常州新闻",
+            date="2022-02-08",
+            paragraph_text=t,
+        )
+        for p, t in blocks
+    ]
     system = "If the blocks do not answer the question, reply only: 文中未提及。\n"
     return system, f"Context blocks:\n\n{context(hits)}\n\nQuestion: {question}\n"
 
 
-BLOCKS = [(9, "市委副书记、代理市长盛蕾主持会议。市政协主席白云萍出席会议。"), (13, "深入实施上市企业倍增计划，到2025年上市企业超过150家。"), (8, "市委书记陈金虎强调，要坚持制造立市。")]
+BLOCKS = [
+    (9, "市委副书记、代理市长盛蕾主持会议。市政协主席白云萍出席会议。"),
+    (13, "深入实施上市企业倍增计划，到2025年上市企业超过150家。"),
+    (8, "市委书记陈金虎强调，要坚持制造立市。"),
+]
 
 
 def test_fake_model_answers_english_questions_in_english_from_the_chinese_blocks():
@@ -141,7 +203,9 @@ SEED_TEST = ["--mode", "extractive", "--sets", "seed", "--split", "test", "--no-
 
 @pytest.fixture(autouse=True)
 def _restore_rag_home(monkeypatch, tmp_path):
-    monkeypatch.setenv("RAG_HOME", str(tmp_path / "unused"))  # the eval points RAG_HOME at its corpus; undone after
+    monkeypatch.setenv(
+        "RAG_HOME", str(tmp_path / "unused")
+    )  # the eval points RAG_HOME at its corpus; undone after
 
 
 @pytest.fixture(scope="module")
@@ -157,7 +221,9 @@ def healthy(tmp_path_factory):
 def test_each_sabotage_fails_the_gate(healthy, tmp_path, sabotage, capsys):
     assert eval_main([*SEED_TEST, "--out", str(tmp_path), "--sabotage", sabotage]) == 1
     assert "BELOW THRESHOLD" in capsys.readouterr().err
-    broken = json.loads((tmp_path / "results-extractive.json").read_text(encoding="utf-8"))["columns"]["seed/test"]
+    broken = json.loads((tmp_path / "results-extractive.json").read_text(encoding="utf-8"))["columns"][
+        "seed/test"
+    ]
     if sabotage == "random-retriever":
         assert broken["R@1"] < 0.1 and broken["fact_recall"] < healthy["fact_recall"] - 0.3
     elif sabotage == "top1":
@@ -174,7 +240,9 @@ def test_eval_honours_rag_top_k(tmp_path, monkeypatch):
     eval_main([*SEED_TEST, "--limit", "8", "--out", str(tmp_path)])
     res = json.loads((tmp_path / "results-extractive.json").read_text(encoding="utf-8"))
     assert res["meta"]["k"] == 2
-    assert all(len(r["cited"]) <= 2 for r in res["rows"]) and all(len(r["retrieved"]) <= 2 for r in res["retrieval_rows"])
+    assert all(len(r["cited"]) <= 2 for r in res["rows"]) and all(
+        len(r["retrieved"]) <= 2 for r in res["retrieval_rows"]
+    )
     monkeypatch.setenv("RAG_TOP_K", "2")
     eval_main([*SEED_TEST, "--limit", "8", "-k", "3", "--out", str(tmp_path)])
     assert json.loads((tmp_path / "results-extractive.json").read_text(encoding="utf-8"))["meta"]["k"] == 3

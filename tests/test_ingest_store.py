@@ -28,7 +28,13 @@ def snapshot(store):
 
 def test_reingest_is_idempotent(store, hash_embedder):
     first = run([ROOT / "seeds"], store, hash_embedder)
-    assert (first.documents, first.paragraphs, first.added, first.unchanged, first.removed) == (1, 28, first.added, 0, 0)
+    assert (first.documents, first.paragraphs, first.added, first.unchanged, first.removed) == (
+        1,
+        28,
+        first.added,
+        0,
+        0,
+    )
     before = snapshot(store)
     calls = len(hash_embedder.embedded)
     second = run([ROOT / "seeds"], store, hash_embedder)
@@ -45,7 +51,12 @@ def test_editing_one_paragraph_reembeds_only_its_chunks(store, hash_embedder, tm
     shutil.copy(SEED, post)
     run([folder], store, hash_embedder)
     hash_embedder.embedded.clear()
-    post.write_text(post.read_text(encoding="utf-8").replace("市委副书记、代理市长盛蕾主持会议。", "市委副书记、市长盛蕾主持会议。"), encoding="utf-8")
+    post.write_text(
+        post.read_text(encoding="utf-8").replace(
+            "市委副书记、代理市长盛蕾主持会议。", "市委副书记、市长盛蕾主持会议。"
+        ),
+        encoding="utf-8",
+    )
     rep = run([folder], store, hash_embedder)
     assert (rep.added, rep.removed) == (1, 1)
     assert len(hash_embedder.embedded) == 1 and "市长盛蕾主持会议" in hash_embedder.embedded[0]
@@ -81,7 +92,11 @@ def test_bad_files_are_reported_and_the_rest_ingested(store, hash_embedder, tmp_
     rep = run([folder, tmp_path / "missing"], store, hash_embedder)
     assert set(store.docs()) == {"good"}
     assert len(rep.errors) == 3 and all("\n" not in e for e in rep.errors)
-    assert any("empty.md" in e for e in rep.errors) and any("broken.md" in e for e in rep.errors) and any("missing" in e for e in rep.errors)
+    assert (
+        any("empty.md" in e for e in rep.errors)
+        and any("broken.md" in e for e in rep.errors)
+        and any("missing" in e for e in rep.errors)
+    )
 
 
 def test_strict_stops_at_first_bad_file_and_keeps_store(store, hash_embedder, tmp_path):

@@ -36,7 +36,10 @@ def test_entities_decoded_and_whitespace_normalized(tmp_path):
 
 def test_plain_markdown_body_falls_back_to_blank_lines(tmp_path):
     p = tmp_path / "plain.markdown"
-    p.write_text("---\ntitle: 纯文本\ndate: 2023-05-01\ncategories: [a, b]\n---\n# 标题行\n\n第一段，说了一件事。\n第一段的第二行。\n\n第二段。\n\n<https://example.com/x>\n\n[返回首页](//example.com/)\n", encoding="utf-8")
+    p.write_text(
+        "---\ntitle: 纯文本\ndate: 2023-05-01\ncategories: [a, b]\n---\n# 标题行\n\n第一段，说了一件事。\n第一段的第二行。\n\n第二段。\n\n<https://example.com/x>\n\n[返回首页](//example.com/)\n",
+        encoding="utf-8",
+    )
     a = load_article(p)
     assert a.paragraphs == ("标题行", "第一段，说了一件事。 第一段的第二行。", "第二段。")
     assert a.source_url == "https://example.com/x"
@@ -45,7 +48,10 @@ def test_plain_markdown_body_falls_back_to_blank_lines(tmp_path):
 
 def test_html_file_without_front_matter_uses_its_title(tmp_path):
     p = tmp_path / "page.html"
-    p.write_text("<html><head><title>网页标题</title></head><body><p>正文一。</p><p>正文二。</p></body></html>", encoding="utf-8")
+    p.write_text(
+        "<html><head><title>网页标题</title></head><body><p>正文一。</p><p>正文二。</p></body></html>",
+        encoding="utf-8",
+    )
     a = load_article(p)
     assert a.title == "网页标题" and a.paragraphs == ("正文一。", "正文二。") and a.date == ""
 
@@ -89,7 +95,9 @@ def test_find_posts_walks_folders_and_reports_missing_paths(tmp_path):
     write_post(tmp_path / "a", "x.md", "X", "2022-01-01", ["一。"])
     write_post(tmp_path / "a" / "b", "y.txt", "Y", "2022-01-01", ["二。"])
     (tmp_path / "a" / "notes.pdf").write_bytes(b"%PDF")
-    assert [p.name for p in find_posts([tmp_path / "a"])] == ["y.txt", "x.md"] or [p.name for p in find_posts([tmp_path / "a"])] == ["x.md", "y.txt"]
+    assert [p.name for p in find_posts([tmp_path / "a"])] == ["y.txt", "x.md"] or [
+        p.name for p in find_posts([tmp_path / "a"])
+    ] == ["x.md", "y.txt"]
     with pytest.raises(InputFileError, match="no such file"):
         find_posts([tmp_path / "nope"])
 

@@ -36,7 +36,10 @@ def test_hits_are_one_per_paragraph_with_whole_paragraph_text(service):
     keys = [(h.chunk.doc_id, h.chunk.paragraph) for h in hits]
     assert len(keys) == len(set(keys)) == 10
     art = service.retriever.article(SEED_ID)
-    assert all(h.paragraph_text == art.paragraph(h.chunk.paragraph) and h.ref == f"{SEED_ID}#p{h.chunk.paragraph}" for h in hits)
+    assert all(
+        h.paragraph_text == art.paragraph(h.chunk.paragraph) and h.ref == f"{SEED_ID}#p{h.chunk.paragraph}"
+        for h in hits
+    )
 
 
 def test_filters_by_document_date_and_category(service):
@@ -95,9 +98,19 @@ def test_bm25_leaves_out_matches_on_everyday_words_only():
 def test_bm25_update_reads_only_new_chunks_and_ranks_like_a_fresh_build(tmp_path):
     from rag.lexical import BM25Index, index_tokens
 
-    texts = {f"d{i}:p1:0:x": t for i, t in enumerate(
-        ["常州推动绿色低碳发展，建设一批零碳工厂。", "苏州新建两座氢能产业园。", "无锡半导体产业规模超过2000亿元。",
-         "常州新能源汽车产量增长三成。", "南京召开软件产业大会。", "扬州发展文旅产业。"])}
+    texts = {
+        f"d{i}:p1:0:x": t
+        for i, t in enumerate(
+            [
+                "常州推动绿色低碳发展，建设一批零碳工厂。",
+                "苏州新建两座氢能产业园。",
+                "无锡半导体产业规模超过2000亿元。",
+                "常州新能源汽车产量增长三成。",
+                "南京召开软件产业大会。",
+                "扬州发展文旅产业。",
+            ]
+        )
+    }
     ids = sorted(texts)
     old = BM25Index(ids[:4], [index_tokens(texts[i]) for i in ids[:4]])
     fetched: list[str] = []
@@ -139,7 +152,12 @@ def crowded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("crowded")
     write(tmp / "posts", 40)
     svc = Service.from_settings(load_settings(RAG_HOME=tmp / "home"))
-    report = ingest([ROOT / "seeds", tmp / "posts"], store=svc.store, embedder=svc.embedder, budget=svc.settings.chunk_tokens)
+    report = ingest(
+        [ROOT / "seeds", tmp / "posts"],
+        store=svc.store,
+        embedder=svc.embedder,
+        budget=svc.settings.chunk_tokens,
+    )
     assert report.documents == 41 and not report.errors
     return svc
 
@@ -172,7 +190,9 @@ def test_hit_text_is_the_whole_paragraph_whether_or_not_it_was_split(fresh_home,
     ingest([SEED], store=store, embedder=hash_embedder, budget=60)  # long paragraphs split in parts
     retriever = Retriever(store, hash_embedder, cache_dir=fresh_home / "cache")
     article = store.article(next(iter(store.docs())))
-    hits = [h for q in ("上市企业", "主攻点 产业集群", "盛蕾主持会议", "营商环境") for h in retriever.search(q, 6)]
+    hits = [
+        h for q in ("上市企业", "主攻点 产业集群", "盛蕾主持会议", "营商环境") for h in retriever.search(q, 6)
+    ]
     parts = {h.chunk.part for h in hits}
     assert parts >= {0, 1}  # both kinds were returned
     for h in hits:
@@ -186,9 +206,20 @@ def test_a_split_paragraph_is_not_put_together_from_parts_that_do_not_cover_it()
     from rag.retrieve import _joined
 
     def part(i, text, start, n=9):
-        return Chunk(id=f"d:p1:{i}:x", doc_id="d", paragraph=1, part=i, text=text, tokens=1, start=start, paragraph_chars=n)
+        return Chunk(
+            id=f"d:p1:{i}:x",
+            doc_id="d",
+            paragraph=1,
+            part=i,
+            text=text,
+            tokens=1,
+            start=start,
+            paragraph_chars=n,
+        )
 
     assert _joined([part(1, "丙丁戊。己。", 3), part(0, "甲乙。丙丁戊。", 0)]) == "甲乙。丙丁戊。己。"
     assert _joined([part(0, "甲乙。", 0), part(1, "己。", 7)]) is None  # a gap
-    assert _joined([part(0, "甲乙。", 0), part(1, "丙丁戊。己。", -1)]) is None  # place unknown (an older store)
+    assert (
+        _joined([part(0, "甲乙。", 0), part(1, "丙丁戊。己。", -1)]) is None
+    )  # place unknown (an older store)
     assert _joined([part(0, "甲乙。丙丁戊。", 0, n=12)]) is None  # shorter than the paragraph

@@ -10,7 +10,14 @@ from .conftest import SEED
 
 def test_sentences_split_at_full_width_and_ascii_ends_but_not_decimals():
     text = "到2025年，全市工业规模总量超过2.5万亿元。要加速壮大新兴产业！真的吗？是；OK. Done"
-    assert split_sentences(text) == ["到2025年，全市工业规模总量超过2.5万亿元。", "要加速壮大新兴产业！", "真的吗？", "是；", "OK.", "Done"]
+    assert split_sentences(text) == [
+        "到2025年，全市工业规模总量超过2.5万亿元。",
+        "要加速壮大新兴产业！",
+        "真的吗？",
+        "是；",
+        "OK.",
+        "Done",
+    ]
 
 
 def test_closing_quotes_stay_with_their_sentence():
@@ -19,11 +26,18 @@ def test_closing_quotes_stay_with_their_sentence():
 
 def test_numbers_apply_chinese_units_and_full_width_digits():
     assert number_values("２.５万亿元") == number_values("25000亿元") == {2.5e12}
-    assert [s for s, _ in numbers("比重稳定在43%左右，达3400家，6,500 billion")] == ["43%", "3400", "6,500 billion"]
+    assert [s for s, _ in numbers("比重稳定在43%左右，达3400家，6,500 billion")] == [
+        "43%",
+        "3400",
+        "6,500 billion",
+    ]
 
 
 def test_relative_years_resolve_against_the_post_date():
-    assert annotate("今年，全市高企数量要达3400家左右", "2022-02-08") == "今年（2022年），全市高企数量要达3400家左右"
+    assert (
+        annotate("今年，全市高企数量要达3400家左右", "2022-02-08")
+        == "今年（2022年），全市高企数量要达3400家左右"
+    )
     assert implied_years("去年如此，明年更好", "2022-02-08") == {2021, 2023}
 
 
@@ -34,7 +48,9 @@ def test_chunks_are_paragraph_aligned_and_within_budget():
         assert all(c.tokens <= budget for c in chunks)
         assert {c.paragraph for c in chunks} == set(range(1, 29))
         for c in chunks:  # a chunk is always text of its own paragraph
-            assert c.text in art.paragraph(c.paragraph) or all(s in art.paragraph(c.paragraph) for s in split_sentences(c.text))
+            assert c.text in art.paragraph(c.paragraph) or all(
+                s in art.paragraph(c.paragraph) for s in split_sentences(c.text)
+            )
 
 
 def test_long_paragraph_splits_at_sentence_ends_with_overlap():
@@ -51,7 +67,9 @@ def test_chunk_ids_derive_from_content():
     a = chunk_article(art, 400)
     b = chunk_article(art, 400)
     assert [c.id for c in a] == [c.id for c in b]
-    changed = Article(**{**art.__dict__, "paragraphs": art.paragraphs[:4] + ("改过的段落。",) + art.paragraphs[5:]})
+    changed = Article(
+        **{**art.__dict__, "paragraphs": art.paragraphs[:4] + ("改过的段落。",) + art.paragraphs[5:]}
+    )
     c = chunk_article(changed, 400)
     diff = {x.id for x in c} ^ {x.id for x in a}
     assert {i.split(":")[1] for i in diff} == {"p5"}
@@ -76,6 +94,13 @@ def test_the_memory_mapped_word_list_cuts_exactly_like_jieba_s_dict(tmp_path):
         "s = '常州市委副书记、代理市长盛蕾主持会议，到2025年上市企业超过150家，高企数量实现倍增。Who chaired it?'\n"
         "print(json.dumps([text.words(s), text.precise_words(s), list(person_names(s)), type(jieba.dt.FREQ).__name__]))"
     )
-    runs = [json.loads(subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True).stdout) for _ in range(2)]
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(2)
+    ]
     assert runs[0][3] == "dict" and runs[1][3] == "_SortedWords"
     assert runs[0][:3] == runs[1][:3] and "盛蕾" in runs[1][2] and "上市" in runs[1][0]

@@ -12,7 +12,9 @@ PEOPLE = "市委书记王建国出席会议并讲话。市委副书记、市长�
 OTHER = "今年一季度，全市完成固定资产投资增长8%，新开工项目52个。"
 
 
-def hit(text: str, paragraph: int, doc: str = "news_a", date: str = "2023-03-01", title: str = "全市产业大会召开") -> Hit:
+def hit(
+    text: str, paragraph: int, doc: str = "news_a", date: str = "2023-03-01", title: str = "全市产业大会召开"
+) -> Hit:
     chunk = Chunk(id=f"{doc}:p{paragraph}:0:x", doc_id=doc, paragraph=paragraph, part=0, text=text, tokens=0)
     return Hit(chunk=chunk, score=0.0, title=title, date=date, paragraph_text=text)
 
@@ -38,7 +40,11 @@ def test_an_uncited_claim_that_a_block_supports_gets_its_citation():
 
 def test_a_claim_no_block_supports_is_dropped():
     v = verify("全市新增高新技术企业600家[2]。上市企业超过180家[2]。", HITS, "q")
-    assert v.text == "上市企业超过180家[1]。" and "unsupported_claim" in codes(v) or "ungrounded_number" in " ".join(v.warnings)
+    assert (
+        v.text == "上市企业超过180家[1]。"
+        and "unsupported_claim" in codes(v)
+        or "ungrounded_number" in " ".join(v.warnings)
+    )
     assert "600" not in v.text
 
 
@@ -51,7 +57,9 @@ def test_a_number_is_grounded_by_the_text_not_the_paragraph_number_or_date():
 
 
 def test_the_sentinel_shields_only_a_sentence_that_is_the_sentinel_alone():
-    v = verify(f"到2030年上市企业超过180家[2]。市长是王建国，{SENTINEL_ZH}", HITS, "上市企业有多少家，市长是谁？")
+    v = verify(
+        f"到2030年上市企业超过180家[2]。市长是王建国，{SENTINEL_ZH}", HITS, "上市企业有多少家，市长是谁？"
+    )
     assert "王建国" not in v.text and "180家" in v.text
     assert v.status == "partial" and v.text.endswith(SENTINEL_ZH)
     alone = verify(f"到2030年上市企业超过180家[2]。{SENTINEL_ZH}", HITS, "q")
@@ -100,7 +108,13 @@ def test_a_list_is_recounted_over_the_claims_that_stay():
 
 def test_a_goal_question_is_a_list_over_its_year():
     p = analyse("到2030年的目标是什么？", lambda w: 1.0)
-    assert p.is_set and p.kind == "goal" and 2030 in p.years and p.subject is not None and p.subject.word == "2030年"
+    assert (
+        p.is_set
+        and p.kind == "goal"
+        and 2030 in p.years
+        and p.subject is not None
+        and p.subject.word == "2030年"
+    )
 
 
 def test_a_sentinel_on_one_block_is_a_remark_on_that_block_not_a_partial_answer():

@@ -69,8 +69,18 @@ def main() -> None:
         row = labels[original.removesuffix(" (en)")]
         if row["split"] != "dev":
             raise SystemExit(f"{original}: not a dev question; only dev questions are reworded")
-        out.append({**row, "id": f"crud-reworded-{i:02d}", "question": question, "origin": NOTE.format(id=row["id"]), "rewords": row["id"]})
-    (HERE / "paraphrases.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out), encoding="utf-8")
+        out.append(
+            {
+                **row,
+                "id": f"crud-reworded-{i:02d}",
+                "question": question,
+                "origin": NOTE.format(id=row["id"]),
+                "rewords": row["id"],
+            }
+        )
+    (HERE / "paraphrases.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out), encoding="utf-8"
+    )
     print(f"{len(out)} reworded dev questions")
 
 
