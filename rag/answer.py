@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from . import tokens
 from .config import Settings
@@ -13,15 +12,14 @@ from .errors import LLMError, QuestionError
 from .evidence import gather
 from .extractive import extract_answer
 from .llm import ChatModel, OnToken
-from .models import Answer, CrossScorer, Filters, Hit, Mode
-from .prompts import context, context_block, load_template
-from .question import analyse, sentinel_for
+from .models import Answer, CrossScorer, Filters, Mode
+from .prompts import Budget, context, load_template, system_prompt
+from .question import analyse
 from .retrieve import Retriever
 from .text import has_cjk, nfkc
 from .verify import verify
 
 MAX_QUESTION_CHARS = 2000  # a question, not a document: ~2000 tokens at most, a quarter of an 8k window
-PROMPT_MARGIN = 64  # tokens for chat-format overhead (role tags, separators) the template does not show
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -53,45 +51,6 @@ def cross_scorer(retriever: Retriever) -> CrossScorer:
         return [sum(a * b for a, b in zip(q, passages[t])) for t in sentences]
 
     return score
-
-
-@dataclass
-class Budget:
-    window: int
-    reply: int
-
-    def pack(self, hits: Sequence[Hit], fixed_tokens: int, model: str | None) -> tuple[list[Hit], list[str]]:
-        """As many hits (best first) as fit the window after the fixed prompt and the reply."""
-        room = self.window - self.reply - fixed_tokens - PROMPT_MARGIN
-        if room <= 0:
-            raise QuestionError(f"the question leaves no room for context in a {self.window}-token window")
-        kept: list[Hit] = []
-        warnings: list[str] = []
-        used = 0
-        for i, h in enumerate(hits, 1):
-            cost = tokens.count(context_block(i, h), model) + 2
-            if used + cost > room:
-                if not kept:  # the best block alone is too long: cut it rather than answer blind
-                    text = tokens.truncate(h.chunk.text, max(16, room - 48), model)
-                    kept.append(
-                        Hit(**{**h.__dict__, "chunk": type(h.chunk)(**{**h.chunk.__dict__, "text": text})})
-                    )
-                    warnings.append(f"context_truncated: block 1 cut to fit {self.window} tokens")
-                else:
-                    warnings.append(
-                        f"context_truncated: {len(hits) - len(kept)} of {len(hits)} blocks left out to fit {self.window} tokens"
-                    )
-                break
-            kept.append(h)
-            used += cost
-        return kept, warnings
-
-
-def system_prompt(settings: Settings, n_blocks: int, question: str) -> str:
-    markers = ", ".join(f"[{i}]" for i in range(1, n_blocks + 1)) if n_blocks else "none"
-    return load_template("system", settings.prompts_dir).render(
-        markers=markers, sentinel=sentinel_for(question)
-    )
 
 
 def retrieval_query(question: str, history: Sequence[str] | None) -> str:

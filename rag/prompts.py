@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import ConfigError
+from . import tokens
+from .config import Settings
+from .errors import ConfigError, QuestionError
 from .models import Hit
+from .question import sentinel_for
 
+PROMPT_MARGIN = 64  # tokens for chat-format overhead (role tags, separators) the template does not show
 _VAR = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 # Each template and the variables it must use, no more and no fewer.
@@ -76,3 +81,40 @@ def context_block(n: int, hit: Hit) -> str:
 
 def context(hits: list[Hit], start: int = 1) -> str:
     return "\n\n".join(context_block(i, h) for i, h in enumerate(hits, start))
+
+
+@dataclass
+class Budget:
+    window: int
+    reply: int
+
+    def pack(self, hits: Sequence[Hit], fixed_tokens: int, model: str | None) -> tuple[list[Hit], list[str]]:
+        """As many hits (best first) as fit the window after the fixed prompt and the reply."""
+        room = self.window - self.reply - fixed_tokens - PROMPT_MARGIN
+        if room <= 0:
+            raise QuestionError(f"the question leaves no room for context in a {self.window}-token window")
+        kept: list[Hit] = []
+        warnings: list[str] = []
+        used = 0
+        for i, h in enumerate(hits, 1):
+            cost = tokens.count(context_block(i, h), model) + 2
+            if used + cost > room:
+                if not kept:  # the best block alone is too long: cut it rather than answer blind
+                    text = tokens.truncate(h.chunk.text, max(16, room - 48), model)
+                    kept.append(replace(h, chunk=replace(h.chunk, text=text)))
+                    warnings.append(f"context_truncated: block 1 cut to fit {self.window} tokens")
+                else:
+                    warnings.append(
+                        f"context_truncated: {len(hits) - len(kept)} of {len(hits)} blocks left out to fit {self.window} tokens"
+                    )
+                break
+            kept.append(h)
+            used += cost
+        return kept, warnings
+
+
+def system_prompt(settings: Settings, n_blocks: int, question: str) -> str:
+    markers = ", ".join(f"[{i}]" for i in range(1, n_blocks + 1)) if n_blocks else "none"
+    return load_template("system", settings.prompts_dir).render(
+        markers=markers, sentinel=sentinel_for(question)
+    )

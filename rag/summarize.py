@@ -8,13 +8,12 @@ from collections import Counter
 from collections.abc import Sequence
 
 from . import tokens
-from .answer import Budget, system_prompt
 from .config import Settings
 from .errors import LLMError, NotIngested
 from .evidence import gather
 from .llm import ChatModel, OnToken
 from .models import Answer, Article, Hit
-from .prompts import context, load_template
+from .prompts import Budget, context, load_template, system_prompt
 from .retrieve import Retriever
 from .text import content_words, could_be_year, nfkc, number_values, split_sentences
 from .timewords import annotate
