@@ -71,7 +71,7 @@ def _random_retriever(svc):
 
 def _dump_answer(question: str, *, retriever, k: int, filters=None, **_):
     """Sabotage: every sentence of every retrieved paragraph, each cited (then verified)."""
-    from rag.models import Answer
+    from rag.records import Answer
     from rag.text import split_sentences
     from rag.verify import verify
 
@@ -244,7 +244,7 @@ def column_name(col: tuple[str, str, bool]) -> str:
 
 def run_mode(mode: str, args, svc, sets: dict[str, list[Item]], llm) -> dict:
     from rag.answer import answer
-    from rag.models import Filters
+    from rag.records import Filters
     from rag.summarize import summarize
 
     retriever = _random_retriever(svc) if args.sabotage == "random-retriever" else svc.retriever

@@ -12,9 +12,9 @@ from .errors import LLMError, QuestionError
 from .evidence import gather
 from .extractive import extract_answer
 from .llm import ChatModel, OnToken
-from .models import Answer, CrossScorer, Filters, Mode
 from .prompts import Budget, context, load_template, system_prompt
 from .question import analyse
+from .records import Answer, CrossScorer, Filters, Mode
 from .retrieve import Retriever
 from .text import has_cjk, nfkc
 from .verify import verify

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from . import tokens
-from .models import Article, Chunk
+from .records import Article, Chunk
 from .text import split_sentences
 from .timewords import annotate
 

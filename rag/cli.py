@@ -14,7 +14,7 @@ import click
 from . import __version__
 from .config import TOP_K_MAX, TOP_K_MIN
 from .errors import NotIngested, RagError
-from .models import Filters
+from .records import Filters
 
 if TYPE_CHECKING:
     from .llm import OnToken

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .lexicon import person_names, pinyin, role_words
-from .models import Hit
+from .records import Hit
 from .text import NUMBER_RE, content_words, could_be_year, nfkc, numbers, split_sentences, words
 from .timewords import annotate, implied_years
 

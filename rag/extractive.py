@@ -29,8 +29,8 @@ from .match import (
     years_in,
     years_missing,
 )
-from .models import CrossScorer, Hit
 from .question import IdfFn, QuestionProfile, analyse, list_note
+from .records import CrossScorer, Hit
 from .text import nfkc, words
 from .timewords import annotate
 from .verify import with_markers

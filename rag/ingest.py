@@ -13,7 +13,7 @@ from .embeddings import Embedder
 from .errors import InputFileError, UserError
 from .loader import find_posts, load_article
 from .locks import file_lock
-from .models import Article, Chunk, DocInfo, IngestReport
+from .records import Article, Chunk, DocInfo, IngestReport
 from .store import Store
 
 # Called as posts are written: (posts written, posts in all, chunks embedded so far).

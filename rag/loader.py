@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import InputFileError
-from .models import Article
+from .records import Article
 from .text import clean_whitespace
 
 POST_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")

@@ -11,8 +11,8 @@ from pathlib import Path
 from . import tokens
 from .config import Settings
 from .errors import ConfigError, QuestionError
-from .models import Hit
 from .question import sentinel_for
+from .records import Hit
 
 PROMPT_MARGIN = 64  # tokens for chat-format overhead (role tags, separators) the template does not show
 _VAR = re.compile(r"\{\{\s*(\w+)\s*\}\}")

@@ -12,7 +12,7 @@ from .chunking import lexical_text
 from .embeddings import Embedder
 from .errors import NotIngested
 from .lexical import BM25Index, index_tokens, load_or_update
-from .models import Article, Chunk, DocInfo, Filters, Hit
+from .records import Article, Chunk, DocInfo, Filters, Hit
 from .store import Store, doc_of
 from .text import has_cjk
 

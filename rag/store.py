@@ -13,7 +13,7 @@ from typing import Any
 from .config import Settings, quiet_third_parties
 from .errors import EmbedderMismatch, StoreError, first_line
 from .locks import file_lock
-from .models import Article, Chunk, DocInfo
+from .records import Article, Chunk, DocInfo
 
 REGISTRY_SUFFIX = "-docs"
 # e5 cosines sit in a narrow band (0.80-0.95), where Chroma's default graph (ef 100, M 16) lost

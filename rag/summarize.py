@@ -12,8 +12,8 @@ from .config import Settings
 from .errors import LLMError, NotIngested
 from .evidence import gather
 from .llm import ChatModel, OnToken
-from .models import Answer, Article, Hit
 from .prompts import Budget, context, load_template, system_prompt
+from .records import Answer, Article, Hit
 from .retrieve import Retriever
 from .text import content_words, could_be_year, nfkc, number_values, split_sentences
 from .timewords import annotate

@@ -26,8 +26,8 @@ from .crossling import coverage as dict_coverage
 from .crossling import translations
 from .evidence import Evidence, amounts, gather
 from .lexicon import ROLES, is_pinyin_name, lexicon, person_names, pinyin, role_words
-from .models import Citation, CrossScorer, Hit, Status
 from .question import LIST_NOTE_RE, SENTINELS, IdfFn, is_sentinel, list_note, only_sentinel, sentinel_for
+from .records import Citation, CrossScorer, Hit, Status
 from .text import char_ngrams, has_cjk, nfkc, number_values, split_sentences
 
 MARKER_RE = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]］】]")

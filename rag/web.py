@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from .answer import answer
 from .config import TOP_K_MAX, TOP_K_MIN, quiet_third_parties
 from .errors import NotIngested, RagError
-from .models import Answer, Filters
+from .records import Answer, Filters
 from .service import Service
 from .summarize import summarize
 

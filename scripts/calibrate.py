@@ -43,8 +43,8 @@ def examples(k: int):
     from rag.answer import cross_scorer
     from rag.evidence import gather
     from rag.extractive import FEATURES, candidates
-    from rag.models import Filters
     from rag.question import analyse
+    from rag.records import Filters
     from rag.service import Service
     from rag.timewords import annotate
 

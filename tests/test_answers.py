@@ -83,7 +83,7 @@ def test_citation_that_does_not_support_its_claim_is_dropped(service):
 def test_quote_spanning_sentences_keeps_the_paragraph_s_own_whitespace():
     """News text has runs of spaces between sentences; the quote is the paragraph's own span
     (found by the CRUD-RAG corpus: the citation was dropped and its marker left dangling)."""
-    from rag.models import Chunk, Hit
+    from rag.records import Chunk, Hit
 
     text = "毛伊岛大火已造成93人死亡。    资料图：拉海纳镇。  约100人被迫跳海逃生。"
     hit = Hit(

@@ -151,8 +151,8 @@ def test_cached_vectors_are_the_live_model_s():
 
 
 def _prompt(question: str, blocks: list[tuple[int, str]]) -> tuple[str, str]:
-    from rag.models import Chunk, Hit
     from rag.prompts import context
+    from rag.records import Chunk, Hit
 
     hits = [
         Hit(

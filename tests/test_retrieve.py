@@ -3,7 +3,7 @@
 import pytest
 
 from rag.errors import NotIngested
-from rag.models import Filters
+from rag.records import Filters
 
 from .conftest import SEED, SEED_ID
 
@@ -202,7 +202,7 @@ def test_hit_text_is_the_whole_paragraph_whether_or_not_it_was_split(fresh_home,
 
 
 def test_a_split_paragraph_is_not_put_together_from_parts_that_do_not_cover_it():
-    from rag.models import Chunk
+    from rag.records import Chunk
     from rag.retrieve import _joined
 
     def part(i, text, start, n=9):

@@ -1,7 +1,7 @@
 from rag import tokens
 from rag.chunking import chunk_article, split_paragraph
 from rag.loader import load_article
-from rag.models import Article
+from rag.records import Article
 from rag.text import number_values, numbers, split_sentences
 from rag.timewords import annotate, implied_years
 

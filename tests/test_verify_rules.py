@@ -1,8 +1,8 @@
 """Verification, one rule per test, on paragraphs built by hand (no store, no retriever): a claim
 is re-cited or dropped by what the paragraphs' own text says, never by their headers."""
 
-from rag.models import Chunk, Hit
 from rag.question import SENTINEL_ZH, analyse
+from rag.records import Chunk, Hit
 from rag.verify import strip_echoes, verify
 
 # Invented paragraphs in the style of a city newspaper's report (no seed sentence).
