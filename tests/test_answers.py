@@ -225,7 +225,7 @@ def test_llm_not_found_path(service, fake_llm):
         settings=service.settings,
         llm=chat(service, fake_llm),
     )
-    assert e.answer == SENTINEL_EN
+    assert (e.mode, e.status, e.answer) == ("llm", "not_found", SENTINEL_EN)
 
 
 @pytest.mark.parametrize(
