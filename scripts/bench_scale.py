@@ -123,7 +123,8 @@ def bench_ingest(sizes: list[int], repeat: int, work: Path) -> None:
         f"each row: medians of {repeat} runs, the floor script and `rag ingest` alternating. *new home*: "
         "into a RAG_HOME that does not exist yet (Chroma's files, jieba's dictionary cache and the "
         "lexical index are all created); *existing home*: into a home that already holds the seed "
-        "article (the usual case of adding posts). `rag ingest` also updates the lexical index.\n"
+        "article (the usual case of adding posts). Below 500 new chunks the lexical index takes them "
+        "at the first question (`INDEX_AT_INGEST` in `rag/cli.py`).\n"
     )
     print(
         "| posts | chars | home | floor wall s | floor CPU s | ingest wall s | ingest CPU s | wall ratio | CPU ratio | re-ingest s |"
