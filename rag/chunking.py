@@ -56,6 +56,9 @@ def split_paragraph(text: str, budget: int) -> list[str]:
     return ["".join(p) for p in parts if p]
 
 
+CHUNKER_VERSION = 1  # bump when the same paragraphs would be chunked differently
+
+
 def embed_text(article: Article, chunk_text: str) -> str:
     """What is embedded: the chunk with relative years resolved (今年 → 今年（2022年）).
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .chunking import chunk_article, embed_text
+from .chunking import CHUNKER_VERSION, chunk_article, embed_text
 from .embeddings import Embedder
 from .errors import InputFileError, UserError
-from .loader import find_posts, load_article
+from .loader import MAX_FILE_BYTES, find_posts, load_article
 from .locks import file_lock
 from .records import Article, Chunk, DocInfo, IngestReport
 from .store import Store
@@ -99,6 +100,14 @@ class _Writer:
         if sum(len(p.new) for p in self.batch) >= BATCH_CHUNKS or len(self.batch) >= BATCH_POSTS:
             self.flush()
 
+    def unchanged(self, info: DocInfo) -> None:
+        """A post whose source and chunks are as the registry says: counted, not read again."""
+        self.report.documents += 1
+        self.report.paragraphs += info.n_paragraphs
+        self.report.unchanged += len(info.chunk_ids)
+        self.written += 1
+        self._tell()
+
     def skip(self) -> None:
         """A post that will not be written (a bad file): it still counts towards the total."""
         self.written += 1
@@ -161,6 +170,7 @@ def _same_record(previous: DocInfo | None, article: Article, chunk_ids: list[str
         previous.path,
         previous.n_paragraphs,
         previous.chunk_ids,
+        previous.digest,
     ) == (
         article.title,
         article.date,
@@ -170,7 +180,22 @@ def _same_record(previous: DocInfo | None, article: Article, chunk_ids: list[str
         article.path,
         len(article.paragraphs),
         tuple(chunk_ids),
+        article.digest,
     )
+
+
+def source_digest(path: Path, budget: int) -> str:
+    """What a post's chunks depend on: its bytes, the chunk budget and the chunker's version.
+    The same digest in the registry means the post need not be parsed or chunked again; ""
+    when the file cannot be read (loading it then says why)."""
+    h = hashlib.sha1(f"{CHUNKER_VERSION}\x1f{budget}\x1f".encode())
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return ""
+        h.update(path.read_bytes())
+    except OSError:
+        return ""
+    return h.hexdigest()[:16]
 
 
 def _under(path: str, folder: Path) -> bool:
@@ -222,8 +247,20 @@ def ingest(
     with _Writer(store, embedder, budget, report, existing, progress, len(files)) as writer:
         for path in files:
             abspath = str(path.resolve())
+            old = known.get(path.stem)  # a post's id is its file's stem
+            digest = source_digest(path, budget)
+            if (
+                old
+                and digest
+                and (digest, abspath) == (old.digest, old.path)
+                and path.stem not in seen
+                and existing.get(path.stem) == set(old.chunk_ids)
+            ):
+                seen[path.stem] = str(path)  # unchanged since it was written: nothing to redo
+                writer.unchanged(old)
+                continue
             try:
-                article = replace(load_article(path, report.warnings), path=abspath)
+                article = replace(load_article(path, report.warnings), path=abspath, digest=digest)
             except InputFileError as err:
                 fail(err)
                 writer.skip()

@@ -21,6 +21,7 @@ class Article:
     tags: tuple[str, ...] = ()
     source_url: str = ""
     path: str = ""
+    digest: str = ""  # of the source file and the chunking (see ingest.source_digest); "" when not known
 
     def paragraph(self, number: int) -> str:
         """The text of ¶number (1-based)."""
@@ -60,6 +61,7 @@ class DocInfo:
     path: str
     n_paragraphs: int
     chunk_ids: tuple[str, ...]
+    digest: str = ""
 
 
 @dataclass

@@ -153,6 +153,7 @@ class Store:
                 path=m.get("path", ""),
                 n_paragraphs=int(m.get("n_paragraphs", 0)),
                 chunk_ids=tuple(json.loads(m.get("chunk_ids", "[]"))),
+                digest=m.get("digest", ""),
             )
         return out
 
@@ -200,6 +201,7 @@ class Store:
                     "path": article.path,
                     "n_paragraphs": len(article.paragraphs),
                     "chunk_ids": json.dumps(list(chunk_ids)),
+                    "digest": article.digest,
                 }
             )
         step = self._max_batch()

@@ -148,3 +148,30 @@ def test_progress_counts_posts_written_and_chunks_embedded(store, hash_embedder,
     assert [w for w, _, _ in calls] == sorted(w for w, _, _ in calls)  # never goes back
     assert calls[-1] == (9, 9, 16)
     assert len({w for w, _, _ in calls if 1 < w < 9}) >= 2  # moves at each batch, not only at the end
+
+
+def test_unchanged_posts_are_not_parsed_again_but_a_new_budget_rechunks(
+    store, hash_embedder, tmp_path, monkeypatch
+):
+    import rag.ingest
+
+    folder = tmp_path / "posts"
+    write_post(folder, "a.md", "甲", "2022-03-01", ["甲文第一段，写得很长。" * 12, "甲文第二段。"])
+    write_post(folder, "b.md", "乙", "2022-04-01", ["乙文。"])
+    first = run([folder], store, hash_embedder)
+    loaded: list[str] = []
+    real_load = rag.ingest.load_article
+    monkeypatch.setattr(
+        rag.ingest,
+        "load_article",
+        lambda path, warnings: loaded.append(path.name) or real_load(path, warnings),
+    )
+    again = run([folder], store, hash_embedder)
+    assert loaded == [] and (again.documents, again.unchanged, again.added) == (2, first.added, 0)
+    write_post(folder, "b.md", "乙", "2022-04-01", ["乙文改过了。"])
+    changed = run([folder], store, hash_embedder)
+    assert loaded == ["b.md"] and (changed.added, changed.removed) == (1, 1)
+    smaller = ingest(
+        [folder], store=store, embedder=hash_embedder, budget=40
+    )  # the long paragraph now splits
+    assert sorted(loaded) == ["a.md", "b.md", "b.md"] and smaller.added > 0
