@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import stat
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -190,7 +191,8 @@ def source_digest(path: Path, budget: int) -> str:
     when the file cannot be read (loading it then says why)."""
     h = hashlib.sha1(f"{CHUNKER_VERSION}\x1f{budget}\x1f".encode())
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:  # a FIFO would block
             return ""
         h.update(path.read_bytes())
     except OSError:
