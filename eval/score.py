@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from rag.question import is_note
-from rag.text import NUMBER_RE, STOPWORDS, has_cjk, nfkc, number_values, words
+from rag.text import NUMBER_RE, STOPWORDS, UNIT_SCALE, has_cjk, nfkc, number_values, words
 from rag.timewords import implied_years
 from rag.verify import MARKER_RE, split_claims
 
@@ -20,16 +20,6 @@ _UNIT_ALIASES = {"yuan": "元", "percent": "%"}
 _QUANTITY = re.compile(
     r"(?:约|近|超过|超|逾|达|大约|接近)?(\d+(?:\.\d+)?)(万亿|亿|万|千|trillion|billion|million|thousand)?([^\d]{0,4}?)(?:以上|左右|多|余)?"
 )
-_SCALE = {
-    "万亿": 1e12,
-    "亿": 1e8,
-    "万": 1e4,
-    "千": 1e3,
-    "trillion": 1e12,
-    "billion": 1e9,
-    "million": 1e6,
-    "thousand": 1e3,
-}
 
 
 def normalize(text: str) -> str:
@@ -79,7 +69,7 @@ def _fact_quantity(fact: str) -> tuple[float, str] | None:
     m = _QUANTITY.fullmatch(normalize(fact))
     if not m or not m.group(3):
         return None
-    value = float(m.group(1)) * _SCALE.get(m.group(2) or "", 1.0)
+    value = float(m.group(1)) * UNIT_SCALE.get(m.group(2) or "", 1.0)
     unit = m.group(3)
     return round(value, 6), _UNIT_ALIASES.get(unit, unit)
 
@@ -91,7 +81,7 @@ def _answer_quantities(text: str) -> list[tuple[float, str]]:
         if m.start() and text[m.start() - 1] == "第":
             continue
         whole, frac, unit, pct = m.groups()
-        value = float(whole.replace(",", "") + (frac or "")) * (_SCALE[unit.lower()] if unit else 1.0)
+        value = float(whole.replace(",", "") + (frac or "")) * (UNIT_SCALE[unit.lower()] if unit else 1.0)
         rest = ("%" if pct else "") + text[m.end() :].lstrip()
         for en, zh in _UNIT_ALIASES.items():
             if rest.startswith(en):

@@ -306,6 +306,19 @@ def print_answer(ans, streamed: str | None = None) -> None:
         click.echo(click.style(f"warning: {w}", fg="red"), err=True)
 
 
+def _echo_stream(llm, streamed: list[str]) -> OnToken | None:
+    """With a model: print its label, then each piece of the reply as it comes (kept in `streamed`)."""
+    if llm is None:
+        return None
+    click.echo(click.style(f"[LLM · {llm.model}]", dim=True))
+
+    def echo(piece: str) -> None:
+        streamed.append(piece)
+        click.echo(piece, nl=False)
+
+    return echo
+
+
 def _exit_for(statuses: list[str]) -> int:
     return EXIT_NOT_FOUND if statuses and all(s == "not_found" for s in statuses) else EXIT_OK
 
@@ -342,15 +355,7 @@ def ask(question, file, k, doc, since, until, category, extractive, model, as_js
 
     def one(q: str, history=None, stream: bool = True):
         streamed: list[str] = []
-        on_token: OnToken | None = None
-        if stream and not as_json and llm is not None:
-            click.echo(click.style(f"[LLM · {llm.model}]", dim=True))
-
-            def echo(piece: str) -> None:
-                streamed.append(piece)
-                click.echo(piece, nl=False)
-
-            on_token = echo
+        on_token = _echo_stream(llm, streamed) if stream and not as_json else None
 
         ans = run_answer(
             q,
@@ -444,15 +449,7 @@ def summarize(doc_id, lang, extractive, as_json) -> None:
     svc = _service()
     llm = None if extractive else svc.llm()
     streamed: list[str] = []
-    on_token: OnToken | None = None
-    if llm is not None and not as_json:
-        click.echo(click.style(f"[LLM · {llm.model}]", dim=True))
-
-        def echo(piece: str) -> None:
-            streamed.append(piece)
-            click.echo(piece, nl=False)
-
-        on_token = echo
+    on_token = _echo_stream(llm, streamed) if not as_json else None
 
     ans = run_summary(
         retriever=svc.retriever,

@@ -238,7 +238,7 @@ def char_ngrams(text: str, n: int = 2) -> set[str]:
 
 # ---- numbers ----------------------------------------------------------------------------------
 
-_UNITS = {
+UNIT_SCALE = {  # the multiplier of a number's unit word
     "万亿": 1e12,
     "亿": 1e8,
     "万": 1e4,
@@ -261,7 +261,7 @@ def numbers(text: str) -> list[tuple[str, float]]:
         whole, frac, unit, pct = m.groups()
         value = float(whole.replace(",", "") + (frac or ""))
         if unit:
-            value *= _UNITS[unit.lower()]
+            value *= UNIT_SCALE[unit.lower()]
         out.append((m.group(0).strip(), value))
     return out
 
