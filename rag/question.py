@@ -187,11 +187,9 @@ _PROPER_TAGS = ("nr", "ns", "nt", "nz", "j", "eng", "nrt", "nrfg")
 
 def _nouns(question: str) -> tuple[set[str], set[str]]:
     """The question's nouns, and those of them that are names (jieba's part-of-speech tags)."""
-    import jieba.posseg as pseg
+    from .text import posseg
 
-    from .text import ensure_jieba
-
-    ensure_jieba()
+    pseg = posseg()
     tagged = [(w.lower(), flag) for w, flag in pseg.lcut(nfkc(question))]
     return {w for w, f in tagged if f in _NOUN_TAGS}, {w for w, f in tagged if f in _PROPER_TAGS}
 

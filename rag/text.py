@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import threading
 import unicodedata
 from collections.abc import Mapping
@@ -90,12 +91,13 @@ class _SortedWords(Mapping):
     500,000-entry dict costs ~0.6 s at every process start. Read-only; the same mapping, so
     the same tokens."""
 
-    def __init__(self, keys, freqs) -> None:
-        self._words, self._freqs, self.lookups = keys, freqs, 0
+    def __init__(self, keys, values, cast=int, upgrade: bool = True) -> None:
+        self._words, self._freqs, self.lookups = keys, values, 0
+        self._cast, self._upgrade = cast, upgrade
 
     def _row(self, word: object) -> int:
         self.lookups += 1
-        if self.lookups == LOOKUPS_BEFORE_FULL_DICT:
+        if self._upgrade and self.lookups == LOOKUPS_BEFORE_FULL_DICT:
             threading.Thread(target=_load_full_dict, daemon=True).start()
         if not isinstance(word, str):
             return -1
@@ -108,14 +110,14 @@ class _SortedWords(Mapping):
         i = self._row(word)
         if i < 0:
             raise KeyError(word)
-        return int(self._freqs[i])
+        return self._cast(self._freqs[i])
 
     def __contains__(self, word: object) -> bool:
         return self._row(word) >= 0
 
     def get(self, word, default=None):
         i = self._row(word)
-        return int(self._freqs[i]) if i >= 0 else default
+        return self._cast(self._freqs[i]) if i >= 0 else default
 
     def __iter__(self):
         return iter(map(str, self._words))
@@ -158,6 +160,58 @@ def _save_words(folder: Path, freq: dict[str, int], total: int) -> None:
         os.replace(tmp, folder)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)  # read-only home or a race lost: a cache only
+
+
+def posseg():
+    """jieba.posseg, its word → part-of-speech table memory-mapped from RAG_HOME once saved
+    there: at import it otherwise parses jieba's whole word list (0.45 s a process)."""
+    ensure_jieba()
+    import jieba
+
+    if "jieba.posseg" in sys.modules:
+        return sys.modules["jieba.posseg"]
+    folder = _words_dir()
+    try:
+        import numpy as np
+
+        assert folder is not None
+        tags = _SortedWords(
+            np.load(folder / "tag-words.npy", mmap_mode="r"),
+            np.load(folder / "tags.npy", mmap_mode="r"),
+            str,
+            upgrade=False,
+        )
+    except (AssertionError, OSError, ValueError):
+        import jieba.posseg as pseg
+
+        if folder is not None and folder.is_dir():
+            _save_tags(folder, pseg.dt.word_tag_tab)
+        return pseg
+    with _jieba_lock:
+        saved = jieba.dt.dictionary
+        jieba.dt.dictionary = os.devnull  # what posseg reads its tags from at import: nothing, here
+        try:
+            import jieba.posseg as pseg
+        finally:
+            jieba.dt.dictionary = saved
+    pseg.dt.word_tag_tab = tags
+    return pseg
+
+
+def _save_tags(folder: Path, table: dict[str, str]) -> None:
+    import numpy as np
+
+    words = sorted(table)
+    try:
+        for name, arr in (
+            ("tags.npy", np.array([table[w] for w in words])),
+            ("tag-words.npy", np.array(words)),
+        ):
+            tmp = folder / f".{name}.tmp{os.getpid()}.npy"
+            np.save(tmp, arr)
+            os.replace(tmp, folder / name)  # tag-words last: present means complete
+    except OSError:
+        pass  # a read-only home: a cache only
 
 
 def ensure_jieba() -> None:

@@ -82,8 +82,8 @@ def test_token_counts_work_offline():
 
 
 def test_the_memory_mapped_word_list_cuts_exactly_like_jieba_s_dict(tmp_path):
-    """The first process saves jieba's word list under the home; the next one reads it mapped,
-    never loading the dict, and cuts the same tokens (search and precise mode, names included)."""
+    """The first process saves jieba's word list and part-of-speech table under the home; the next
+    one reads them mapped, never loading the dict, and cuts and tags the same."""
     import json
     import subprocess
     import sys
@@ -92,7 +92,9 @@ def test_the_memory_mapped_word_list_cuts_exactly_like_jieba_s_dict(tmp_path):
         "import json, sys, jieba; from pathlib import Path; from rag import text; from rag.lexicon import person_names\n"
         "text.use_cache_home(Path(sys.argv[1]))\n"
         "s = '常州市委副书记、代理市长盛蕾主持会议，到2025年上市企业超过150家，高企数量实现倍增。Who chaired it?'\n"
-        "print(json.dumps([text.words(s), text.precise_words(s), list(person_names(s)), type(jieba.dt.FREQ).__name__]))"
+        "tags = [list(p) for p in text.posseg().lcut(s)]\n"
+        "print(json.dumps([text.words(s), text.precise_words(s), list(person_names(s)), tags, type(jieba.dt.FREQ).__name__,\n"
+        "                  type(text.posseg().dt.word_tag_tab).__name__]))"
     )
     runs = [
         json.loads(
@@ -102,5 +104,6 @@ def test_the_memory_mapped_word_list_cuts_exactly_like_jieba_s_dict(tmp_path):
         )
         for _ in range(2)
     ]
-    assert runs[0][3] == "dict" and runs[1][3] == "_SortedWords"
-    assert runs[0][:3] == runs[1][:3] and "盛蕾" in runs[1][2] and "上市" in runs[1][0]
+    assert runs[0][4:] == ["dict", "dict"] and runs[1][4:] == ["_SortedWords", "_SortedWords"]
+    assert runs[0][:4] == runs[1][:4] and "盛蕾" in runs[1][2] and "上市" in runs[1][0]
+    assert ["盛蕾", "nr"] in runs[1][3] or any(t == "nr" for _, t in runs[1][3])  # names still tagged
