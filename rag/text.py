@@ -6,7 +6,6 @@ import logging
 import os
 import re
 import shutil
-import sys
 import threading
 import unicodedata
 from collections.abc import Mapping
@@ -151,7 +150,7 @@ def _save_words(folder: Path, freq: dict[str, int], total: int) -> None:
     import numpy as np
 
     keys = sorted(freq)
-    tmp = folder.with_name(f".{folder.name}.tmp{os.getpid()}")
+    tmp = folder.with_name(f".{folder.name}.tmp{os.getpid()}-{threading.get_ident()}")
     try:
         tmp.mkdir(parents=True, exist_ok=True)
         np.save(tmp / "keys.npy", np.array(keys))
@@ -162,14 +161,25 @@ def _save_words(folder: Path, freq: dict[str, int], total: int) -> None:
         shutil.rmtree(tmp, ignore_errors=True)  # read-only home or a race lost: a cache only
 
 
+_posseg_lock = threading.Lock()
+_posseg = None
+
+
 def posseg():
     """jieba.posseg, its word → part-of-speech table memory-mapped from RAG_HOME once saved
     there: at import it otherwise parses jieba's whole word list (0.45 s a process)."""
-    ensure_jieba()
+    global _posseg
+    if _posseg is None:
+        ensure_jieba()
+        with _posseg_lock:  # never hand out a module another thread is still importing
+            if _posseg is None:
+                _posseg = _import_posseg()
+    return _posseg
+
+
+def _import_posseg():
     import jieba
 
-    if "jieba.posseg" in sys.modules:
-        return sys.modules["jieba.posseg"]
     folder = _words_dir()
     try:
         import numpy as np
@@ -207,7 +217,7 @@ def _save_tags(folder: Path, table: dict[str, str]) -> None:
             ("tags.npy", np.array([table[w] for w in words])),
             ("tag-words.npy", np.array(words)),
         ):
-            tmp = folder / f".{name}.tmp{os.getpid()}.npy"
+            tmp = folder / f".{name}.tmp{os.getpid()}-{threading.get_ident()}.npy"
             np.save(tmp, arr)
             os.replace(tmp, folder / name)  # tag-words last: present means complete
     except OSError:
