@@ -9,15 +9,15 @@ chunks are read and tokenized (`BM25Index.updated`).
 from __future__ import annotations
 
 import math
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import cache
 from .text import STOPWORDS, words
 
 # Okapi BM25 constants: the usual k1=1.2; b=0.5 rather than the usual 0.75, because chunks are
@@ -153,24 +153,17 @@ class BM25Index:
     # ---- disk -----------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         """One `.npz` of plain arrays, written atomically (a read-only home only costs the cache)."""
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-            with tmp.open("wb") as fh:
-                np.savez(
-                    fh,
-                    ids=_joined(self.ids),
-                    vocab=_joined(self.vocab),
-                    ptr=self.fwd.ptr,
-                    terms=self.fwd.terms,
-                    tfs=self.fwd.tfs,
-                    post_ptr=self.inv.ptr,
-                    post_rows=self.inv.terms,
-                    post_tfs=self.inv.tfs,
-                )
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        arrays: dict[str, Any] = {
+            "ids": _joined(self.ids),
+            "vocab": _joined(self.vocab),
+            "ptr": self.fwd.ptr,
+            "terms": self.fwd.terms,
+            "tfs": self.fwd.tfs,
+            "post_ptr": self.inv.ptr,
+            "post_rows": self.inv.terms,
+            "post_tfs": self.inv.tfs,
+        }
+        cache.write_atomically(path, lambda fh: np.savez(fh, **arrays))
 
     @classmethod
     def load(cls, path: Path) -> BM25Index | None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import threading
 import unicodedata
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 # A sentence ends at a full-width or ASCII terminator, with any closing quotes that follow it.
@@ -77,7 +76,7 @@ def cache_home() -> Path | None:
     return _cache_home
 
 
-WORDS_VERSION = 1
+WORDS_VERSION = 2
 # After this many look-ups in the memory-mapped word list (~4 µs each, ~0.8 s in all) a process
 # is tokenizing in bulk (an index update, a server): it loads jieba's own dict (0.6 s) and
 # continues with that (~0.05 µs a look-up). A question needs a few thousand.
@@ -150,15 +149,14 @@ def _save_words(folder: Path, freq: dict[str, int], total: int) -> None:
     import numpy as np
 
     keys = sorted(freq)
-    tmp = folder.with_name(f".{folder.name}.tmp{os.getpid()}-{threading.get_ident()}")
-    try:
-        tmp.mkdir(parents=True, exist_ok=True)
-        np.save(tmp / "keys.npy", np.array(keys))
-        np.save(tmp / "freqs.npy", np.array([freq[k] for k in keys], dtype=np.int64))
-        (tmp / "total").write_text(str(total))
-        os.replace(tmp, folder)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)  # read-only home or a race lost: a cache only
+    _save_arrays(
+        folder,
+        [
+            ("total.npy", np.array(total)),
+            ("freqs.npy", np.array([freq[k] for k in keys], dtype=np.int64)),
+            ("keys.npy", np.array(keys)),
+        ],
+    )
 
 
 _posseg_lock = threading.Lock()
@@ -212,16 +210,20 @@ def _save_tags(folder: Path, table: dict[str, str]) -> None:
     import numpy as np
 
     words = sorted(table)
-    try:
-        for name, arr in (
-            ("tags.npy", np.array([table[w] for w in words])),
-            ("tag-words.npy", np.array(words)),
-        ):
-            tmp = folder / f".{name}.tmp{os.getpid()}-{threading.get_ident()}.npy"
-            np.save(tmp, arr)
-            os.replace(tmp, folder / name)  # tag-words last: present means complete
-    except OSError:
-        pass  # a read-only home: a cache only
+    _save_arrays(
+        folder, [("tags.npy", np.array([table[w] for w in words])), ("tag-words.npy", np.array(words))]
+    )
+
+
+def _save_arrays(folder: Path, arrays: list) -> None:
+    """Each (name, array) saved atomically, in order: the last one present means all are."""
+    import numpy as np
+
+    from . import cache
+
+    for name, arr in arrays:
+        if not cache.write_atomically(folder / name, partial(np.save, arr=arr)):
+            return  # a read-only home: a cache only
 
 
 def ensure_jieba() -> None:
@@ -243,7 +245,7 @@ def ensure_jieba() -> None:
             assert folder is not None
             keys = np.load(folder / "keys.npy", mmap_mode="r")
             freqs = np.load(folder / "freqs.npy", mmap_mode="r")
-            jieba.dt.FREQ, jieba.dt.total = _SortedWords(keys, freqs), int((folder / "total").read_text())
+            jieba.dt.FREQ, jieba.dt.total = _SortedWords(keys, freqs), int(np.load(folder / "total.npy"))
             jieba.dt.initialized = True
         except (AssertionError, OSError, ValueError):
             jieba.dt.initialized = False
