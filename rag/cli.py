@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -18,6 +18,7 @@ from .records import Filters
 
 if TYPE_CHECKING:
     from .llm import OnToken
+    from .records import Answer
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_NOT_FOUND = 0, 1, 2, 3
 
@@ -319,6 +320,19 @@ def _echo_stream(llm, streamed: list[str]) -> OnToken | None:
     return echo
 
 
+def _shown(svc, llm, as_json: bool, produce: Callable[..., Answer], stream: bool = True) -> Answer:
+    """Run one answer or summary (`produce`, given the service's collaborators) and print it: the
+    model's reply streamed as it comes, then the verified text with its sources; or the JSON object."""
+    streamed: list[str] = []
+    on_token = _echo_stream(llm, streamed) if stream and not as_json else None
+    ans = produce(retriever=svc.retriever, settings=svc.settings, llm=llm, on_token=on_token)
+    if as_json:
+        click.echo(ans.to_json())
+    else:
+        print_answer(ans, "".join(streamed) if on_token is not None else None)
+    return ans
+
+
 def _exit_for(statuses: list[str]) -> int:
     return EXIT_NOT_FOUND if statuses and all(s == "not_found" for s in statuses) else EXIT_OK
 
@@ -354,24 +368,9 @@ def ask(question, file, k, doc, since, until, category, extractive, model, as_js
     filters = _filters(doc, since, until, category)
 
     def one(q: str, history=None, stream: bool = True):
-        streamed: list[str] = []
-        on_token = _echo_stream(llm, streamed) if stream and not as_json else None
-
-        ans = run_answer(
-            q,
-            retriever=svc.retriever,
-            settings=svc.settings,
-            llm=llm,
-            filters=filters,
-            k=k,
-            on_token=on_token,
-            history=history,
+        return _shown(
+            svc, llm, as_json, partial(run_answer, q, filters=filters, k=k, history=history), stream
         )
-        if as_json:
-            click.echo(ans.to_json())
-        else:
-            print_answer(ans, "".join(streamed) if on_token is not None else None)
-        return ans
 
     if question is not None and file is not None:
         raise QuestionError("give a QUESTION or --file, not both")
@@ -448,21 +447,8 @@ def summarize(doc_id, lang, extractive, as_json) -> None:
 
     svc = _service()
     llm = None if extractive else svc.llm()
-    streamed: list[str] = []
-    on_token = _echo_stream(llm, streamed) if not as_json else None
-
-    ans = run_summary(
-        retriever=svc.retriever,
-        settings=svc.settings,
-        llm=llm,
-        doc_id=doc_id,
-        on_token=on_token,
-        language="中文" if lang == "zh" else "English",
-    )
-    if as_json:
-        click.echo(ans.to_json())
-    else:
-        print_answer(ans, "".join(streamed) if on_token is not None else None)
+    language = "中文" if lang == "zh" else "English"
+    _shown(svc, llm, as_json, partial(run_summary, doc_id=doc_id, language=language))
 
 
 @main.command()

@@ -243,28 +243,30 @@ def build_app(svc: Service):
             send.click(respond, inputs, [box, chat], api_visibility="private")
             box.submit(respond, inputs, [box, chat], api_visibility="private")
         with gr.Tab("Summary"):
-            sdoc = gr.Dropdown(
-                doc_choices,
-                value=doc_choices[1] if len(doc_choices) > 1 else ALL_DOCS,
-                label="document",
-                elem_id="rag-summary-doc",
-            )
+            sdoc = _doc_picker(doc_choices, "rag-summary-doc")
             sbtn = gr.Button("Summarize", elem_id="rag-summarize")
             sout = gr.HTML(elem_id="rag-summary")
             sbtn.click(do_summary, [sdoc, mode], sout, api_name="summarize")
         with gr.Tab("Article"):
-            adoc = gr.Dropdown(
-                doc_choices,
-                value=doc_choices[1] if len(doc_choices) > 1 else ALL_DOCS,
-                label="document",
-                elem_id="rag-article-doc",
-            )
+            adoc = _doc_picker(doc_choices, "rag-article-doc")
             aout = gr.HTML(elem_id="rag-article")
             adoc.change(show_article, adoc, aout, api_visibility="private")
             demo.load(show_article, adoc, aout, api_visibility="private")
         gr.api(api_ask, api_name="ask")
     demo.queue(default_concurrency_limit=CONCURRENCY)
     return demo
+
+
+def _doc_picker(doc_choices: list[str], elem_id: str):
+    """A document dropdown opened on the first post (the first choice is "all documents")."""
+    import gradio as gr
+
+    return gr.Dropdown(
+        doc_choices,
+        value=doc_choices[1] if len(doc_choices) > 1 else ALL_DOCS,
+        label="document",
+        elem_id=elem_id,
+    )
 
 
 def _safe_docs(svc: Service) -> bool:
