@@ -30,7 +30,7 @@ from eval.corpus import corpus_home  # noqa: E402
 from eval.data import load_sets  # noqa: E402
 from eval.score import fact_found  # noqa: E402
 
-# The answer bar keeps false not-found on dev's answerable questions at or under this share
+# The answer bar keeps false not-found on dev's answerable questions, in each set, at or under this share
 # (a wrong "not found" costs the user the whole answer; issue 10 asks for 5%), then is the best
 # balanced accuracy.
 MAX_FALSE_NOT_FOUND = 0.05
@@ -108,7 +108,11 @@ def main() -> None:
         Path(sys.argv[sys.argv.index("--dump") + 1]).write_bytes(pickle.dumps((features, questions)))
     X = np.array([x for _, _, _, rows in questions for x, _, _ in rows], dtype=float)
     y = np.array([yy for _, _, _, rows in questions for _, yy, _ in rows], dtype=float)
-    w, b = fit(X, y)
+    from rag.extractive import GATE_ONLY
+
+    sentence_cols = np.array([f not in GATE_ONLY for f in features])
+    w = np.zeros(len(features))  # the gate's own signals weigh nothing in the sentence model
+    w[sentence_cols], b = fit(X[:, sentence_cols], y)
     prob = lambda rows: [1 / (1 + np.exp(-(np.dot(w, x) + b))) for x, _, _ in rows]  # noqa: E731
 
     # the question-level gate: on the best sentence of each dev question, answerable (1) or not (0)
@@ -164,8 +168,14 @@ def main() -> None:
         right = sum(w for g, ok, w in ans if g >= bar and ok > 0) / max(1e-9, wa)
         fnf = (sum(w for g, _, w in ans if g < bar) + sum(1 for q in no_hits if q[1])) / max(1e-9, wa)
         rejected = (sum(w for g, w in una if g < bar) + sum(1 for q in no_hits if not q[1])) / max(1e-9, wu)
+        # …and in each set alone: a mix of the two can hide one set's wrong "not found" behind the other's
+        fnf_sets = [
+            sum(1 for g, (_, a, _, c) in zip(gscore, gate_rows) if a and c == crud and g < bar)
+            / max(1, sum(1 for _, a, _, c in gate_rows if a and c == crud))
+            for crud in (False, True)
+        ]
         curve.append((round(float(bar), 2), round(right, 3), round(fnf, 3), round(rejected, 3)))
-        if fnf <= MAX_FALSE_NOT_FOUND and (right + rejected) / 2 > best[0]:
+        if max(fnf, *fnf_sets) <= MAX_FALSE_NOT_FOUND and (right + rejected) / 2 > best[0]:
             best = ((right + rejected) / 2, float(bar))
     answer_bar = best[1]
     passed = {q[0] for q, _, g in zip([q for q in per_q if q[3]], gate_rows, gscore) if g >= answer_bar}
