@@ -53,9 +53,14 @@ def cross_scorer(retriever: Retriever) -> CrossScorer:
     return score
 
 
+# A question this short after another one leans on it ("那2025年呢？" is 8 characters; a question that
+# stands alone names its subject and runs longer)
+FOLLOW_UP_CHARS = 16
+
+
 def retrieval_query(question: str, history: Sequence[str] | None) -> str:
     """A short follow-up ("那2025年呢？") is searched together with the previous question."""
-    if history and len(nfkc(question)) < 16:
+    if history and len(nfkc(question)) < FOLLOW_UP_CHARS:
         return f"{history[-1]} {question}"
     return question
 

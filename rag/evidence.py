@@ -13,6 +13,10 @@ from .records import Hit
 from .text import NUMBER_RE, content_words, could_be_year, nfkc, numbers, split_sentences, words
 from .timewords import annotate, implied_years
 
+# A person's title stands within this many characters before the name ("市委副书记、代理市长盛蕾": 9)
+# or after it ("盛蕾市长", "盛蕾同志任市长"): where the roles of a name are read, and checked
+ROLE_BEFORE = 12
+ROLE_AFTER = 8
 _CLAUSE = re.compile(r"[，,；;：:、（）()“”\"]")
 
 
@@ -96,8 +100,8 @@ class Evidence:
         for name in person_names(text):
             near: list[str] = []
             for m in re.finditer(re.escape(name), text):
-                near += role_words(text[max(0, m.start() - 12) : m.start()]) + role_words(
-                    text[m.end() : m.end() + 6]
+                near += role_words(text[max(0, m.start() - ROLE_BEFORE) : m.start()]) + role_words(
+                    text[m.end() : m.end() + ROLE_AFTER]
                 )
             out[name] = tuple(dict.fromkeys(near))
         return out

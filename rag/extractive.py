@@ -96,6 +96,7 @@ SIM_CANDIDATES = 12
 # e5 cosines sit in a narrow band; centred on a typical unrelated value they become a usable signal
 SIM_CENTRE = 0.78
 MAX_LIST_ITEMS = 12
+SHORT_SENTENCE = 12  # characters: a heading or a fragment ("会议强调。"), seldom an answer
 _YEAR_TERM = re.compile(r"\d{4}年")
 # A later part of a two-part question that points back at the first part's subject
 REFERS_BACK = re.compile(r"^(?:她|他|它|其|这|该|此|那)|\b(?:she|he|her|his|it|its|they|their|them)\b", re.I)
@@ -223,7 +224,7 @@ def candidates(
                         "year_miss": year_miss,
                         "rank": 1.0 / ev.n,
                         "doc_best": float(ev.doc_id == top_doc),
-                        "short": float(len(s.norm) < 12),
+                        "short": float(len(s.norm) < SHORT_SENTENCE),
                         "names_miss": names_miss,
                         "sim": 0.0,
                         "english": float(profile.english),

@@ -25,6 +25,11 @@ MAX_FIGURE_SENTENCES = 7
 LEAD_SENTENCES = (2, 1)  # from the first and the second body paragraph
 MULTI_DOC_SENTENCES = 3  # per post when summarizing a whole corpus
 MAX_DOCS = 20
+PART_SENTENCES = 6  # asked of the model per group in the map step; the reduce keeps SUMMARY_SENTENCES
+MIN_SENTENCE_CHARS = 6  # shorter pieces are datelines and captions ("记者 张三")
+MIN_HEADING_CORE = 4  # a heading shorter than this is found in too many sentences to name a theme
+MIN_LEAD_CHARS = 12  # a lead sentence says who did what: "会议强调。" does not
+EVENT_BONUS = 2.0  # a lead sentence naming the event (召开, 发布) beats a merely central one
 _EVENT = re.compile(r"召开|举行|举办|出台|发布|主持|宣布|通过|签署|启动|表彰")
 _TERMINAL = re.compile(r"[。！？!?]$")
 
@@ -50,7 +55,7 @@ def extractive_summary(art: Article, max_sentences: int = SUMMARY_SENTENCES) -> 
         (i, j, s)
         for i, p in enumerate(art.paragraphs, 1)
         for j, s in enumerate(split_sentences(p))
-        if len(nfkc(s)) >= 6
+        if len(nfkc(s)) >= MIN_SENTENCE_CHARS
     ]
     if not sents:
         return []
@@ -60,7 +65,12 @@ def extractive_summary(art: Article, max_sentences: int = SUMMARY_SENTENCES) -> 
     for h in heads:
         core = _core(art.paragraphs[h - 1])
         match = next(
-            ((i, j, s) for i, j, s in sents if i not in heads and len(core) >= 4 and core in _core(s)), None
+            (
+                (i, j, s)
+                for i, j, s in sents
+                if i not in heads and len(core) >= MIN_HEADING_CORE and core in _core(s)
+            ),
+            None,
         )
         if match:
             chosen[(match[0], match[1])] = match[2]
@@ -75,8 +85,8 @@ def extractive_summary(art: Article, max_sentences: int = SUMMARY_SENTENCES) -> 
     body = [(i, j, s) for i, j, s in sents if i not in heads]
     for para, count in zip(sorted({i for i, _, _ in body}), LEAD_SENTENCES):
         lead = sorted(
-            (x for x in body if x[0] == para and len(x[2]) >= 12),
-            key=lambda x: -(centrality(x[2]) + (2.0 if _EVENT.search(x[2]) else 0.0)),
+            (x for x in body if x[0] == para and len(x[2]) >= MIN_LEAD_CHARS),
+            key=lambda x: -(centrality(x[2]) + (EVENT_BONUS if _EVENT.search(x[2]) else 0.0)),
         )
         for i, j, s in lead[:count]:
             chosen[(i, j)] = s
@@ -203,7 +213,7 @@ def _llm_summary(
     for first, group in groups:  # map: block numbers stay global, so markers survive the reduce
         reply = llm.complete(
             system,
-            template.render(context=context(group, start=first), language=language, sentences=6),
+            template.render(context=context(group, start=first), language=language, sentences=PART_SENTENCES),
             settings.llm_max_tokens,
             None,
         )

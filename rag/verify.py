@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from .crossling import coverage as dict_coverage
 from .crossling import translations
-from .evidence import Evidence, amounts, gather
+from .evidence import ROLE_AFTER, ROLE_BEFORE, Evidence, amounts, gather
 from .lexicon import ROLES, is_pinyin_name, lexicon, person_names, pinyin, role_words
 from .question import LIST_NOTE_RE, SENTINELS, IdfFn, is_sentinel, list_note, only_sentinel, sentinel_for
 from .records import Citation, CrossScorer, Hit, Status
@@ -66,6 +66,9 @@ MIN_SUBJECT = 0.5
 # A claim that is this long and is the paragraph's own text (relative years resolved) is its quote:
 # the other checks can only misread it (a district name taken for a person).
 MIN_VERBATIM = 8
+CLAIM_SHOWN = 60  # characters of a dropped or repaired claim quoted in its warning
+# of a claim's sentence, the share its best sentence gives (the rest: that sentence and its neighbours)
+SENTENCE_SHARE = 0.7
 
 
 @dataclass
@@ -213,7 +216,9 @@ def _people_ok(claim: str, ev: Evidence) -> tuple[bool, str]:
             continue
         text = ev.hit.paragraph_text
         spots = [i for i in range(len(text)) if text.startswith(who, i)]
-        if not spots or not any(role in text[max(0, i - 12) : i + len(who) + 8] for i in spots):
+        if not spots or not any(
+            role in text[max(0, i - ROLE_BEFORE) : i + len(who) + ROLE_AFTER] for i in spots
+        ):
             return False, f"unsupported_role: the paragraph does not call {who} {role}"
     for name in names:
         if name not in ev.hit.paragraph_text:
@@ -275,7 +280,10 @@ def support(
         scores = []
         for i in range(len(sents)):
             window = "".join(sents[max(0, i - 1) : i + 2])
-            scores.append(0.7 * _bigram_share(core, sents[i]) + 0.3 * _bigram_share(core, window))
+            scores.append(
+                SENTENCE_SHARE * _bigram_share(core, sents[i])
+                + (1 - SENTENCE_SHARE) * _bigram_share(core, window)
+            )
         best = max(range(len(sents)), key=lambda i: scores[i])
         window_share = _bigram_share(core, "".join(sents[max(0, best - 1) : best + 2]))
         if window_share < MIN_SUPPORT:
@@ -370,30 +378,32 @@ def verify(
                 warnings.append(f"invalid_citation: [{n}] is not one of the {k} context blocks; dropped")
         ok, why = _quotes_ok(text, evidence)
         if not ok:
-            warnings.append(f"{why}; claim dropped: {text[:60]}")
+            warnings.append(f"{why}; claim dropped: {text[:CLAIM_SHOWN]}")
             continue
         checks = {ev.n: support(text, ev, idf, allowed, cross) for ev in evidence}
         cited = [n for n in valid if n in by_n and checks[n].ok]
         for n in valid:
             if n in by_n and not checks[n].ok:
                 warnings.append(
-                    f"{checks[n].why.split(':')[0]}: [{n}] ({by_n[n].hit.ref}) does not support: {text[:60]}"
+                    f"{checks[n].why.split(':')[0]}: [{n}] ({by_n[n].hit.ref}) does not support: {text[:CLAIM_SHOWN]}"
                     if checks[n].why.startswith("unsupported_citation")
-                    else f"{checks[n].why} in [{n}] ({by_n[n].hit.ref}): {text[:60]}"
+                    else f"{checks[n].why} in [{n}] ({by_n[n].hit.ref}): {text[:CLAIM_SHOWN]}"
                 )
         if not cited:
             others = sorted((n for n, s in checks.items() if s.ok), key=lambda n: -checks[n].score)
             if others:
                 n = others[0]
                 what = f"[{', '.join(map(str, valid))}] → [{n}]" if valid else f"uncited → [{n}]"
-                warnings.append(f"citation_repaired: {what} ({by_n[n].hit.ref}) supports: {text[:60]}")
+                warnings.append(
+                    f"citation_repaired: {what} ({by_n[n].hit.ref}) supports: {text[:CLAIM_SHOWN]}"
+                )
                 cited = [n]
             else:
                 if not valid:
-                    warnings.append(f"uncited_sentence: dropped: {text[:60]}")
+                    warnings.append(f"uncited_sentence: dropped: {text[:CLAIM_SHOWN]}")
                 else:
                     warnings.append(
-                        f"unsupported_claim: no retrieved paragraph supports it; dropped: {text[:60]}"
+                        f"unsupported_claim: no retrieved paragraph supports it; dropped: {text[:CLAIM_SHOWN]}"
                     )
                 continue
         for n in cited:
