@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import re
 import statistics
@@ -536,7 +535,6 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     home = corpus_home(args.store_dir, log=lambda s: print(s, file=sys.stderr))
-    os.environ["RAG_HOME"] = str(home)  # the dictionary caches read it (issue 12 moves them to settings)
     settings = load_settings(RAG_HOME=home)
     args.k = args.k or settings.top_k
     args.splits = list(SPLITS) if args.split == "all" else [args.split]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import gzip
 import math
 import re
-import threading
 from collections import defaultdict
 from pathlib import Path
 
 from . import cache
-from .text import STOPWORDS, cache_home
+from .language import active
+from .text import STOPWORDS
 
 CACHE_VERSION = 3  # 3: stems keep -eed (exceed)
 MAX_TRANSLATIONS = 12  # per English word; CEDICT lists "meeting" under ~150 headwords
@@ -106,8 +106,6 @@ NEWS_GLOSSARY: dict[str, list[str]] = {
     "issue": ["出台", "发布", "印发"],
     "document": ["文件", "意见", "政策", "通报"],
 }
-_lock = threading.Lock()
-_index: dict[str, list[str]] | None = None
 
 
 def stem(word: str) -> str:
@@ -177,24 +175,20 @@ def _build() -> dict[str, list[str]]:
     }
 
 
-def index(cache_dir: Path | None = None) -> dict[str, list[str]]:
-    """The English→Chinese word index, built once and cached under RAG_HOME (≈2 s to build)."""
-    global _index
-    if _index is not None:
-        return _index
-    with _lock:
-        if _index is not None:
-            return _index
-        home = cache_home()
-        cache_dir = cache_dir or (home / "cache" if home else None)
-        path = cache_dir / f"en-zh-v{CACHE_VERSION}.pkl" if cache_dir else None
-        loaded = cache.load(path) if path else None
-        if not isinstance(loaded, dict):
-            loaded = _build()
-            if path:
-                cache.save(path, loaded)
-        _index = loaded
-        return _index
+def load_index(cache_dir: Path | None) -> dict[str, list[str]]:
+    """The English→Chinese word index, from its cache in `cache_dir` or built (≈2 s) and saved there."""
+    path = cache_dir / f"en-zh-v{CACHE_VERSION}.pkl" if cache_dir else None
+    loaded = cache.load(path) if path else None
+    if not isinstance(loaded, dict):
+        loaded = _build()
+        if path:
+            cache.save(path, loaded)
+    return loaded
+
+
+def index() -> dict[str, list[str]]:
+    """The process's English→Chinese word index (rag.language)."""
+    return active().english()
 
 
 def english_terms(question: str) -> list[str]:

@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import cache
-from .text import cache_home
+from .language import active
 
 # Cilin "=" groups larger than this are topics ("人, 士, 人物…"), not interchangeable words.
 MAX_SYNONYM_GROUP = 12
@@ -161,7 +161,8 @@ def _sources_stamp() -> str:
 class Lexicon:
     """Synonyms and abbreviations, loaded once per process on first use (~0.5 s)."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self._cache_dir = cache_dir  # none: built in memory, not kept
         self._lock = threading.Lock()
         self._synonyms: dict[str, frozenset[str]] | None = None
 
@@ -170,8 +171,8 @@ class Lexicon:
         against 0.4 s to read Cilin's tree and CC-CEDICT)."""
         with self._lock:
             if self._synonyms is None:
-                home = cache_home()
-                path = home / "cache" / f"lexicon-v{LEXICON_VERSION}-{_sources_stamp()}.pkl" if home else None
+                folder = self._cache_dir
+                path = folder / f"lexicon-v{LEXICON_VERSION}-{_sources_stamp()}.pkl" if folder else None
                 table = cache.load(path) if path else None
                 if not isinstance(table, dict):
                     table = _build_table()
@@ -185,12 +186,9 @@ class Lexicon:
         return self._load().get(word, frozenset())
 
 
-_LEXICON = Lexicon()
-
-
 def lexicon() -> Lexicon:
-    """The process's lexicon (its tables are read-only once loaded)."""
-    return _LEXICON
+    """The process's lexicon (rag.language; its tables are read-only once loaded)."""
+    return active().lexicon()
 
 
 @lru_cache(maxsize=4096)

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
+from .language import Language, install
 from .retrieve import Retriever
 from .store import Store
-from .text import use_cache_home
 
 
 @dataclass
@@ -19,16 +19,17 @@ class Service:
     store: Store
     embedder: Embedder
     retriever: Retriever
+    language: Language
     _llm: object | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Service:
         settings = settings or load_settings()
-        use_cache_home(settings.home)
+        language = install(Language.from_settings(settings))
         store = Store.open(settings)
         embedder = make_embedder(settings)
         retriever = Retriever(store, embedder, cache_dir=settings.home / "cache")
-        return cls(settings, store, embedder, retriever)
+        return cls(settings, store, embedder, retriever, language)
 
     def llm(self):
         """The chat model, or None when no endpoint is configured (offline: extractive answers)."""

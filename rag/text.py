@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from functools import lru_cache, partial
 from pathlib import Path
 
+from .language import active
+
 # A sentence ends at a full-width or ASCII terminator, with any closing quotes that follow it.
 # ASCII '.' ends a sentence only before whitespace/end, so 2.5万亿 stays whole.
 _SENT_END = re.compile(r"([。！？；!?;]+[”’」』）)\"']*|\.(?=\s|$)[”’」』）)\"']*|\n+)")
@@ -59,21 +61,6 @@ STOPWORDS = frozenset(
 )
 
 _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
-
-
-_cache_home: Path | None = None  # RAG_HOME, as the service's settings say (use_cache_home)
-
-
-def use_cache_home(home: Path) -> None:
-    """Keep the language caches (jieba's dictionary, the English index) under `home`. Set by
-    the service from its settings; without it jieba keeps its cache in the system's temp folder
-    and the English index is rebuilt in memory."""
-    global _cache_home
-    _cache_home = Path(home)
-
-
-def cache_home() -> Path | None:
-    return _cache_home
 
 
 WORDS_VERSION = 2
@@ -125,7 +112,8 @@ class _SortedWords(Mapping):
 
 
 def _words_dir() -> Path | None:
-    return _cache_home / "cache" / f"jieba-words-v{WORDS_VERSION}" if _cache_home is not None else None
+    cache_dir = active().cache_dir
+    return cache_dir / f"jieba-words-v{WORDS_VERSION}" if cache_dir is not None else None
 
 
 def _load_full_dict() -> None:
@@ -135,10 +123,11 @@ def _load_full_dict() -> None:
     with _jieba_lock:
         if isinstance(jieba.dt.FREQ, dict) and jieba.dt.initialized:
             return
-        if _cache_home is not None:
+        home = active().home
+        if home is not None:
             try:
-                _cache_home.mkdir(parents=True, exist_ok=True)
-                jieba.dt.tmp_dir = str(_cache_home)
+                home.mkdir(parents=True, exist_ok=True)
+                jieba.dt.tmp_dir = str(home)
             except OSError:
                 pass  # read-only home: jieba falls back to rebuilding in memory
         jieba.dt.initialized = False

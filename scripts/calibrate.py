@@ -41,6 +41,7 @@ RATE = 0.5
 
 def examples(k: int):
     from rag.answer import cross_scorer
+    from rag.config import load_settings
     from rag.evidence import gather
     from rag.extractive import FEATURES, candidates
     from rag.question import analyse
@@ -48,8 +49,7 @@ def examples(k: int):
     from rag.service import Service
     from rag.timewords import annotate
 
-    os.environ["RAG_HOME"] = str(corpus_home())
-    svc = Service.from_settings()
+    svc = Service.from_settings(load_settings(RAG_HOME=corpus_home()))
     idf = svc.retriever.snapshot().bm25.term_idf
     sets = load_sets()
     dev = [it for items in sets.values() for it in items if it.split == "dev"]

@@ -201,19 +201,10 @@ def test_fake_model_plants_each_fault_from_the_prompt_and_records_it(fault):
 SEED_TEST = ["--mode", "extractive", "--sets", "seed", "--split", "test", "--no-rejection"]
 
 
-@pytest.fixture(autouse=True)
-def _restore_rag_home(monkeypatch, tmp_path):
-    monkeypatch.setenv(
-        "RAG_HOME", str(tmp_path / "unused")
-    )  # the eval points RAG_HOME at its corpus; undone after
-
-
 @pytest.fixture(scope="module")
 def healthy(tmp_path_factory):
     out = tmp_path_factory.mktemp("eval-healthy")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RAG_HOME", str(out / "unused"))
-        assert eval_main([*SEED_TEST, "--out", str(out)]) == 0
+    assert eval_main([*SEED_TEST, "--out", str(out)]) == 0
     return json.loads((out / "results-extractive.json").read_text(encoding="utf-8"))["columns"]["seed/test"]
 
 
