@@ -64,9 +64,10 @@ _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
 
 
 WORDS_VERSION = 2
-# After this many look-ups in the memory-mapped word list (~4 µs each, ~0.8 s in all) a process
-# is tokenizing in bulk (an index update, a server): it loads jieba's own dict (0.6 s) and
-# continues with that (~0.05 µs a look-up). A question needs a few thousand.
+# After this many distinct look-ups in the memory-mapped word list (~4 µs each, ~0.8 s in all; a
+# repeated one is answered from memory) a process is tokenizing in bulk (an index update, a
+# server): it loads jieba's own dict (0.6 s) and continues with that (~0.05 µs a look-up). A
+# question's six paragraphs need a few thousand (6,000 for six long CRUD-RAG paragraphs).
 LOOKUPS_BEFORE_FULL_DICT = 200_000
 
 
@@ -79,17 +80,25 @@ class _SortedWords(Mapping):
     def __init__(self, keys, values, cast=int, upgrade: bool = True) -> None:
         self._words, self._freqs, self.lookups = keys, values, 0
         self._cast, self._upgrade = cast, upgrade
+        # jieba asks for the same fragments again and again (each character, and each fragment
+        # twice: "in", then its frequency): six long paragraphs make 58,000 look-ups of ~9,000
+        self._rows: dict[str, int] = {}
 
     def _row(self, word: object) -> int:
+        if not isinstance(word, str):
+            return -1
+        i = self._rows.get(word)
+        if i is not None:
+            return i
         self.lookups += 1
         if self._upgrade and self.lookups == LOOKUPS_BEFORE_FULL_DICT:
             threading.Thread(target=_load_full_dict, daemon=True).start()
-        if not isinstance(word, str):
-            return -1
         import numpy as np
 
         i = int(np.searchsorted(self._words, word))
-        return i if i < len(self._words) and self._words[i] == word else -1
+        i = i if i < len(self._words) and self._words[i] == word else -1
+        self._rows[word] = i
+        return i
 
     def __getitem__(self, word: str) -> int:
         i = self._row(word)
