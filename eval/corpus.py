@@ -77,7 +77,9 @@ def corpus_files() -> list[Path]:
 
 def stamp(embedder_name: str, budget: int) -> str:
     """Changes whenever a post, the embedder, the chunk budget or the build changes."""
-    h = hashlib.sha1(f"{CORPUS_VERSION}\x1f{embedder_name}\x1f{budget}".encode())
+    from rag.chunking import CHUNKER_VERSION
+
+    h = hashlib.sha1(f"{CORPUS_VERSION}\x1f{CHUNKER_VERSION}\x1f{embedder_name}\x1f{budget}".encode())
     for f in corpus_files():
         h.update(f.name.encode())
         h.update(f.read_bytes())

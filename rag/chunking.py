@@ -15,48 +15,70 @@ from .timewords import annotate
 OVERLAP_SHARE = 0.35
 
 
-def _hard_split(sentence: str, budget: int) -> list[str]:
-    """A single sentence longer than the budget: cut into the longest prefixes that fit
-    (binary search on characters, so a cut never splits a character)."""
+def _hard_split(start: int, end: int, text: str, budget: int) -> list[tuple[int, int]]:
+    """A single sentence (text[start:end]) longer than the budget: cut into the longest prefixes
+    that fit (binary search on characters, so a cut never splits a character)."""
     out = []
-    rest = sentence
-    while rest:
-        lo, hi = 1, len(rest)
-        while lo < hi:  # largest prefix length whose token count fits
+    while start < end:
+        lo, hi = start + 1, end
+        while lo < hi:  # largest end whose token count fits
             mid = (lo + hi + 1) // 2
-            if tokens.count(rest[:mid]) <= budget:
+            if tokens.count(text[start:mid]) <= budget:
                 lo = mid
             else:
                 hi = mid - 1
-        out.append(rest[:lo])
-        rest = rest[lo:]
+        out.append((start, lo))
+        start = lo
     return out
 
 
-def split_paragraph(text: str, budget: int) -> list[str]:
-    """Parts of one paragraph, each within `budget` tokens, cut at sentence ends."""
-    if tokens.count(text) <= budget:
-        return [text]
-    sents: list[str] = []
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Where each sentence of the text stands in it (the split drops the spaces between them)."""
+    spans: list[tuple[int, int]] = []
+    at = 0
     for s in split_sentences(text):
-        sents.extend(_hard_split(s, budget) if tokens.count(s) > budget else [s])
-    parts: list[list[str]] = [[]]
+        start = text.find(s, at)
+        if start < 0:  # cannot happen for a verbatim split; keep the rest whole rather than lose it
+            return spans + [(at, len(text))] if at < len(text) else spans
+        spans.append((start, start + len(s)))
+        at = start + len(s)
+    return spans
+
+
+def paragraph_spans(text: str, budget: int) -> list[tuple[int, int]]:
+    """The parts of one paragraph as (start, end) in it, each within `budget` tokens, cut at
+    sentence ends. A part is the paragraph's own text from its first sentence to its last (the
+    spaces between them kept), so the parts put the paragraph back together."""
+    if tokens.count(text) <= budget:
+        return [(0, len(text))]
+    sents: list[tuple[int, int]] = []
+    for a, b in _sentence_spans(text):
+        sents.extend(_hard_split(a, b, text, budget) if tokens.count(text[a:b]) > budget else [(a, b)])
+    parts: list[list[tuple[int, int]]] = [[]]
     for s in sents:
         current = parts[-1]
-        if current and tokens.count("".join(current + [s])) > budget:
+        if current and tokens.count(text[current[0][0] : s[1]]) > budget:
             carry = current[-1]
             overlap = (
                 [carry]
-                if tokens.count(carry + s) <= budget and tokens.count(carry) <= budget * OVERLAP_SHARE
+                if tokens.count(text[carry[0] : s[1]]) <= budget
+                and tokens.count(text[carry[0] : carry[1]]) <= budget * OVERLAP_SHARE
                 else []
             )
             parts.append(overlap + [s])
         else:
             current.append(s)
-    return ["".join(p) for p in parts if p]
+    return [(p[0][0], p[-1][1]) for p in parts if p]
 
 
-CHUNKER_VERSION = 1  # bump when the same paragraphs would be chunked differently
+def split_paragraph(text: str, budget: int) -> list[str]:
+    """Parts of one paragraph, each within `budget` tokens, cut at sentence ends."""
+    return [text[a:b] for a, b in paragraph_spans(text, budget)]
+
+
+# bump when the same paragraphs would be chunked differently. 2: a part keeps the spaces between
+# its sentences (it is the paragraph's own slice), so every split paragraph can be put back together
+CHUNKER_VERSION = 2
 
 
 def embed_text(article: Article, chunk_text: str) -> str:
@@ -76,10 +98,9 @@ def chunk_article(article: Article, budget: int) -> list[Chunk]:
     """Chunks in reading order. Ids derive from content, so unchanged text keeps its id."""
     out: list[Chunk] = []
     for number, paragraph in enumerate(article.paragraphs, start=1):
-        start = -1
-        for part, text in enumerate(split_paragraph(paragraph, budget)):
+        for part, (start, end) in enumerate(paragraph_spans(paragraph, budget)):
+            text = paragraph[start:end]
             digest = hashlib.sha1(f"{article.title}\x1f{article.date}\x1f{text}".encode()).hexdigest()[:12]
-            start = paragraph.find(text, start + 1)  # parts overlap but move forward
             out.append(
                 Chunk(
                     id=f"{article.doc_id}:p{number}:{part}:{digest}",

@@ -265,9 +265,13 @@ class Retriever:
 
 def _joined(parts: Sequence[Chunk]) -> str | None:
     """A split paragraph from its parts, each placed where it starts; None unless they cover
-    it exactly (a part without a known place, a gap, or a length that differs)."""
+    it exactly (a part without a known place, a gap, or a length that differs). A gap of one
+    character is the space between two sentences that the split dropped: a paragraph's
+    whitespace is collapsed to single spaces when it is read (loader), so nothing else fits it."""
     text = ""
     for p in sorted(parts, key=lambda p: p.part):
+        if p.start == len(text) + 1 and text:
+            text += " "
         if p.start < 0 or p.start > len(text):
             return None
         text = text[: p.start] + p.text

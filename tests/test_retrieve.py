@@ -219,6 +219,9 @@ def test_a_split_paragraph_is_not_put_together_from_parts_that_do_not_cover_it()
 
     assert _joined([part(1, "丙丁戊。己。", 3), part(0, "甲乙。丙丁戊。", 0)]) == "甲乙。丙丁戊。己。"
     assert _joined([part(0, "甲乙。", 0), part(1, "己。", 7)]) is None  # a gap
+    # one dropped space between sentences (the loader leaves single spaces only)
+    assert _joined([part(0, "甲乙。", 0, n=10), part(1, "丙丁戊。己。", 4, n=10)]) == "甲乙。 丙丁戊。己。"
+    assert _joined([part(0, "甲乙。", 0, n=11), part(1, "丙丁戊。己。", 5, n=11)]) is None  # two: not a space
     assert (
         _joined([part(0, "甲乙。", 0), part(1, "丙丁戊。己。", -1)]) is None
     )  # place unknown (an older store)

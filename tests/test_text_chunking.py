@@ -1,7 +1,10 @@
+import dataclasses
+
 from rag import tokens
 from rag.chunking import chunk_article, split_paragraph
 from rag.loader import load_article
 from rag.records import Article
+from rag.retrieve import _joined
 from rag.text import number_values, numbers, split_sentences
 from rag.timewords import annotate, implied_years
 
@@ -62,14 +65,23 @@ def test_long_paragraph_splits_at_sentence_ends_with_overlap():
     assert parts[1].startswith(first_last)  # one sentence of overlap
 
 
+def test_the_parts_of_a_split_paragraph_are_its_own_text_and_put_it_back_together():
+    # news paragraphs often have a space between sentences; a part keeps those inside it
+    para = " ".join(f"第{i}项工作要在年底前完成，涉及多个部门和单位的协同配合。" for i in range(1, 25))
+    art = Article(doc_id="d", title="t", date="2023-01-01", paragraphs=(para,))
+    chunks = chunk_article(art, 60)
+    assert len(chunks) > 2 and all(c.tokens <= 60 for c in chunks)
+    assert all(para[c.start : c.start + len(c.text)] == c.text for c in chunks)
+    assert any(" " in c.text for c in chunks)
+    assert _joined(chunks) == para
+
+
 def test_chunk_ids_derive_from_content():
     art = load_article(SEED)
     a = chunk_article(art, 400)
     b = chunk_article(art, 400)
     assert [c.id for c in a] == [c.id for c in b]
-    changed = Article(
-        **{**art.__dict__, "paragraphs": art.paragraphs[:4] + ("改过的段落。",) + art.paragraphs[5:]}
-    )
+    changed = dataclasses.replace(art, paragraphs=art.paragraphs[:4] + ("改过的段落。",) + art.paragraphs[5:])
     c = chunk_article(changed, 400)
     diff = {x.id for x in c} ^ {x.id for x in a}
     assert {i.split(":")[1] for i in diff} == {"p5"}
