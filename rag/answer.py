@@ -123,11 +123,7 @@ def answer(
             ]
             checked = None
     if checked is None:
-        raw = (
-            extract_answer(q, hits, idf, cross, profile=profile, evidence=evidence)
-            if hits
-            else profile.sentinel
-        )
+        raw = extract_answer(q, hits, idf, profile=profile, evidence=evidence) if hits else profile.sentinel
         checked = verify(raw, hits, q, cross, evidence=evidence, idf=idf)
         mode = "extractive"
         if on_token is not None:

@@ -31,7 +31,7 @@ from .match import (
     years_missing,
 )
 from .question import IdfFn, QuestionProfile, Term, analyse, list_note
-from .records import CrossScorer, Hit
+from .records import Hit
 from .text import nfkc, words
 from .timewords import annotate
 from .verify import with_markers
@@ -59,7 +59,6 @@ FEATURES = (
     "doc_best",
     "short",
     "names_miss",
-    "sim",
     "english",
     "year_sent",
     "keys_all_window",
@@ -88,13 +87,6 @@ GATE_FEATURES = (
 )
 KEY_TERMS = 3  # the question's rarest words: an answer's paragraph holds them all
 RAREST = 2  # …and the two rarest must both be there (the least credit of the two is a signal)
-# English questions: e5 similarity is computed for this many sentences, the best by the other signals
-# (embedding every sentence of six long paragraphs costs seconds on 2 cores). Chinese questions do
-# without it: on dev it added nothing the word signals did not have (balanced accuracy unchanged
-# at every bar, scripts/calibrate.py with similarity for all) and costs ~0.2 s an answer.
-SIM_CANDIDATES = 12
-# e5 cosines sit in a narrow band; centred on a typical unrelated value they become a usable signal
-SIM_CENTRE = 0.78
 MAX_LIST_ITEMS = 12
 SHORT_SENTENCE = 12  # characters: a heading or a fragment ("会议强调。"), seldom an answer
 _YEAR_TERM = re.compile(r"\d{4}年")
@@ -152,9 +144,7 @@ def load_model(path: Path = MODEL_FILE) -> Model:
     )
 
 
-def candidates(
-    profile: QuestionProfile, evidence: Sequence[Evidence], cross: CrossScorer | None = None
-) -> list[Candidate]:
+def candidates(profile: QuestionProfile, evidence: Sequence[Evidence]) -> list[Candidate]:
     """Every sentence of the evidence with its signals (no probability yet)."""
     topic = profile.terms
     subject = profile.subject
@@ -226,7 +216,6 @@ def candidates(
                         "doc_best": float(ev.doc_id == top_doc),
                         "short": float(len(s.norm) < SHORT_SENTENCE),
                         "names_miss": names_miss,
-                        "sim": 0.0,
                         "english": float(profile.english),
                         "year_sent": float(years_in(profile, s.norm)),
                         "keys_all_window": min(
@@ -241,10 +230,6 @@ def candidates(
                     },
                 )
             )
-    if profile.english and cross is not None and out:
-        ranked = sorted(out, key=lambda c: -(c.x["cov_sent"] + c.x["cov_para"]))[:SIM_CANDIDATES]
-        for c, sim in zip(ranked, cross(profile.text, [c.sentence.text for c in ranked])):
-            c.x["sim"] = sim - SIM_CENTRE
     return out
 
 
@@ -266,12 +251,11 @@ def amount_about(profile: QuestionProfile, things: tuple[Term, ...], s: Sentence
 def scored(
     profile: QuestionProfile,
     evidence: Sequence[Evidence],
-    cross: CrossScorer | None = None,
     model: Model | None = None,
 ) -> list[Candidate]:
     """Candidates with their probability of answering, best first."""
     model = model or load_model()
-    cands = candidates(profile, evidence, cross)
+    cands = candidates(profile, evidence)
     for c in cands:
         c.p = model.probability(c.x)
     return sorted(cands, key=lambda c: (-c.p, c.ev.n, c.sentence.position))
@@ -321,7 +305,6 @@ def extract_answer(
     question: str,
     hits: Sequence[Hit],
     idf: IdfFn,
-    cross: CrossScorer | None = None,
     profile: QuestionProfile | None = None,
     evidence: Sequence[Evidence] | None = None,
 ) -> str:
@@ -338,7 +321,7 @@ def extract_answer(
         if i and found and REFERS_BACK.search(part.text):
             # "她是哪一年出生的": the same person, so the same article, not another post's birth year
             pool = [ev for ev in evidence if ev.doc_id in {c.ev.doc_id for c in found}]
-        chosen = choose(part, scored(part, pool, cross, model), model)
+        chosen = choose(part, scored(part, pool, model), model)
         missing |= not chosen
         found += [c for c in chosen if all(c.sentence is not f.sentence for f in found)]
     if not found:

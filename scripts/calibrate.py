@@ -40,7 +40,6 @@ RATE = 0.5
 
 
 def examples(k: int):
-    from rag.answer import cross_scorer
     from rag.config import load_settings
     from rag.evidence import gather
     from rag.extractive import FEATURES, candidates
@@ -63,9 +62,7 @@ def examples(k: int):
         for q in parts:
             profile = analyse(q, idf)
             hits = svc.retriever.search(q, k=k, filters=filters)
-            cands = candidates(
-                profile, gather(hits), cross_scorer(svc.retriever) if profile.english else None
-            )
+            cands = candidates(profile, gather(hits))
             answerable = it.answerable and filters is None
             rows = []
             for c in cands:
