@@ -89,7 +89,6 @@ KEY_TERMS = 3  # the question's rarest words: an answer's paragraph holds them a
 RAREST = 2  # …and the two rarest must both be there (the least credit of the two is a signal)
 MAX_LIST_ITEMS = 12
 SHORT_SENTENCE = 12  # characters: a heading or a fragment ("会议强调。"), seldom an answer
-_YEAR_TERM = re.compile(r"\d{4}年")
 # A later part of a two-part question that points back at the first part's subject
 REFERS_BACK = re.compile(r"^(?:她|他|它|其|这|该|此|那)|\b(?:she|he|her|his|it|its|they|their|them)\b", re.I)
 
@@ -167,12 +166,10 @@ def candidates(profile: QuestionProfile, evidence: Sequence[Evidence]) -> list[C
     # nouns (法院, 海军) near the sentence: the same words as the question's proper nouns are not enough
     proper = tuple(t for t in topic if t.proper and not t.frame)
     # (a year is left to its own signal, year_miss: 今年 in a 2022 post is 2022年)
-    things = tuple(
-        t for t in topic if (t.noun or t.proper) and not t.frame and not _YEAR_TERM.fullmatch(t.word)
-    )
+    things = tuple(t for t in topic if (t.noun or t.proper) and not t.frame and not t.year)
     # (as with the keys: its common nouns, else its other content words; "nothing to check" must not
     # read as "all there")
-    content = [t for t in topic if not t.proper and not t.frame and not _YEAR_TERM.fullmatch(t.word)]
+    content = [t for t in topic if not t.proper and not t.frame and not t.year]
     nouns = tuple(sorted([t for t in content if t.noun] or content, key=lambda t: -t.weight))
     proper_doc = {
         d: min((term_credit(t, txt, doc_tokens[d]) for t in proper), default=1.0)

@@ -118,6 +118,7 @@ class Term:
     ] = ()  # compounds with a neighbour (高新技术企业 for 企业): abbreviated as a whole
     noun: bool = False  # names a thing (jieba's noun tags): what a question is about; verbs paraphrase
     proper: bool = False  # names one person, place or body (nr, ns, nt, nz…): no paraphrase says it
+    year: bool = False  # "2025年": checked as a year (今年 in a 2022 post is 2022年), not as a word
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
             # left to the name and number checks and does not sink coverage
             weight = min((idf(z) for z in zh), default=0.0) if zh else 0.0
             if _YEAR.fullmatch(word):
-                terms.append(Term(word + "年", idf(word), (word + "年", word), noun=True))
+                terms.append(Term(word + "年", idf(word), (word + "年", word), noun=True, year=True))
             elif zh or re.fullmatch(r"\d+(?:\.\d+)?%?", word):
                 terms.append(
                     Term(
@@ -227,7 +228,7 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
                 continue
             if _YEAR.fullmatch(w):  # a year is a term too ("到2025年的目标" names nothing else)
                 y = w.rstrip("年")
-                terms.append(Term(y + "年", idf(y), (y + "年", y), noun=True))
+                terms.append(Term(y + "年", idf(y), (y + "年", y), noun=True, year=True))
                 continue
             near = tuple(sorted(lex.synonyms(w)))
             terms.append(
