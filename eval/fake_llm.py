@@ -13,6 +13,7 @@ chosen sentences (dictionary senses, pinyin for names, numbers as written).
 
 Faults (`server.fault`, or `fault=NAME` in the model name):
 - transport and format: delay, 429, 500, cut, empty, malformed, bad_markers, invent_number,
+  off_question (true sentences of the last block that hold no number, each cited),
   obey (follows instructions found inside the context), leak (replies with its system prompt);
 - planted claims, recorded in `server.planted` so the eval can score what verification does
   with them (`PLANTED_FAULTS`): true ones (miscite: a true sentence cited to the wrong block;
@@ -399,6 +400,13 @@ def apply_fault(text: str, fault: str, user: str, system: str = "") -> str:
         return text + "另外，常州的产业十分发达[99]。"
     if fault == "invent_number":
         return re.sub(r"\d+", lambda m: str(int(m.group(0)) + 7), text, count=1)
+    if fault == "off_question":  # true sentences that do not answer (a small model's habit): the
+        # last block's sentences without a digit, each cited
+        for n, _, body in reversed(BLOCK_RE.findall(user)):
+            plain = [x for x in re.split(r"(?<=[。！？；])", body) if x.strip() and not re.search(r"\d", x)]
+            if plain:
+                return "".join(_cite(x, int(n)) for x in plain[:2])
+        return text
     if fault == "obey":
         for n, _, body in BLOCK_RE.findall(user):
             if INJECTION_RE.search(body):

@@ -12,11 +12,13 @@ from .errors import LLMError, QuestionError
 from .evidence import gather
 from .extractive import extract_answer
 from .llm import ChatModel, OnToken
+from .match import has_quantity
 from .prompts import Budget, context, load_template, system_prompt
-from .question import analyse
+from .question import QuestionProfile, analyse
 from .records import Answer, CrossScorer, Filters, Mode
 from .retrieve import Retriever
 from .text import has_cjk, nfkc
+from .verify import MARKER_RE as MARKERS
 from .verify import verify
 
 MAX_QUESTION_CHARS = 2000  # a question, not a document: ~2000 tokens at most, a quarter of an 8k window
@@ -56,6 +58,14 @@ def cross_scorer(retriever: Retriever) -> CrossScorer:
 # A question this short after another one leans on it ("那2025年呢？" is 8 characters; a question that
 # stands alone names its subject and runs longer)
 FOLLOW_UP_CHARS = 16
+
+
+def holds_asked_amount(profile: QuestionProfile, text: str) -> bool:
+    """A how-many/how-much question's answer states an amount (in the asked unit when one is
+    named); other questions, and questions in two parts (one part may be answered), pass."""
+    if profile.kind != "quantity" or len(profile.parts) > 1:
+        return True
+    return has_quantity(nfkc(MARKERS.sub("", text)).lower(), profile.unit)
 
 
 def retrieval_query(question: str, history: Sequence[str] | None) -> str:
@@ -120,6 +130,13 @@ def answer(
             # the model said things and none could be checked: quote the article instead
             warnings += checked.warnings + [
                 "llm_unverifiable: no claim of the model's answer could be verified; answered extractively instead"
+            ]
+            checked = None
+        elif checked.status != "not_found" and not holds_asked_amount(profile, checked.text):
+            # "上市企业超过多少家？" answered with sentences that hold no amount: true quotes, no answer
+            warnings += checked.warnings + [
+                "llm_unverifiable: the question asks how many or how much and the model's answer "
+                "holds no amount; answered extractively instead"
             ]
             checked = None
     if checked is None:

@@ -252,6 +252,18 @@ def test_llm_misbehaviour_is_caught_by_verification(service, fake_llm, fault, wa
     assert number_values(a.answer.replace("[1]", "").replace("[2]", "")) <= cited
 
 
+def test_a_how_many_answer_without_an_amount_falls_back_to_the_article(service, fake_llm):
+    # the real 1.5B model did this: true sentences of another paragraph, none with a number
+    fake_llm.fault = "off_question"
+    q = "到2025年上市企业要超过多少家？"
+    a = answer(q, retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
+    assert a.mode == "extractive" and "150家" in a.answer
+    assert any(w.startswith("llm_unverifiable: the question asks how many") for w in a.warnings)
+    fake_llm.fault = None  # a true answer with its amount stays the model's
+    b = answer(q, retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
+    assert b.mode == "llm" and "150家" in b.answer
+
+
 def test_over_long_context_is_cut_to_the_window(service, fake_llm):
     llm = chat(service, fake_llm)
     service.settings = service.settings.model_copy(update={"llm_context_tokens": 1500, "llm_max_tokens": 200})
