@@ -124,20 +124,17 @@ def answer(
     mode: Mode
     if raw is not None:
         checked = verify(raw, hits, q, cross, evidence=evidence, idf=idf)
+        unusable = None
         if checked.status == "not_found" and any(
             w.startswith("no_verified_citations") for w in checked.warnings
         ):
             # the model said things and none could be checked: quote the article instead
-            warnings += checked.warnings + [
-                "llm_unverifiable: no claim of the model's answer could be verified; answered extractively instead"
-            ]
-            checked = None
+            unusable = "no claim of the model's answer could be verified"
         elif checked.status != "not_found" and not holds_asked_amount(profile, checked.text):
             # "上市企业超过多少家？" answered with sentences that hold no amount: true quotes, no answer
-            warnings += checked.warnings + [
-                "llm_unverifiable: the question asks how many or how much and the model's answer "
-                "holds no amount; answered extractively instead"
-            ]
+            unusable = "the question asks how many or how much and the model's answer holds no amount"
+        if unusable:
+            warnings += checked.warnings + [f"llm_unverifiable: {unusable}; answered extractively instead"]
             checked = None
     if checked is None:
         raw = extract_answer(q, hits, idf, profile=profile, evidence=evidence) if hits else profile.sentinel
