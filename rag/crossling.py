@@ -11,6 +11,7 @@ import gzip
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from . import cache
@@ -175,18 +176,14 @@ def _build() -> dict[str, list[str]]:
     }
 
 
-def load_index(cache_dir: Path | None) -> dict[str, list[str]]:
-    """The English→Chinese word index, from its cache in `cache_dir` or built (≈2 s) and saved there."""
-    path = cache_dir / f"en-zh-v{CACHE_VERSION}.pkl" if cache_dir else None
-    loaded = cache.load(path) if path else None
-    if not isinstance(loaded, dict):
-        loaded = _build()
-        if path:
-            cache.save(path, loaded)
-    return loaded
+def load_index(cache_dir: Path | None) -> Mapping[str, Iterable[str]] | cache.WordTable:
+    """The English→Chinese word index, from its file in `cache_dir` (a look-up reads one row) or
+    built (≈2 s) and saved there."""
+    path = cache_dir / f"en-zh-v{CACHE_VERSION}.sqlite" if cache_dir else None
+    return cache.word_table(path, _build, "en-zh-*")
 
 
-def index() -> dict[str, list[str]]:
+def index() -> Mapping[str, Iterable[str]] | cache.WordTable:
     """The process's English→Chinese word index (rag.language)."""
     return active().english()
 
@@ -203,7 +200,8 @@ def translations(question: str) -> dict[str, list[str]]:
     idx = index()
     # a curated news sense replaces the dictionary's (party → 党委, not 聚会 or 一方)
     return {
-        w: _GLOSSARY[w] if w in _GLOSSARY else idx.get(w, []) for w in dict.fromkeys(english_terms(question))
+        w: _GLOSSARY[w] if w in _GLOSSARY else list(idx.get(w, ()))
+        for w in dict.fromkeys(english_terms(question))
     }
 
 

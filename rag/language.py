@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from .cache import WordTable
     from .config import Settings
     from .lexicon import Lexicon
 
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 class Language:
     home: Path | None = None  # RAG_HOME: jieba's dictionary cache; the others under home/cache
     _lexicon: Lexicon | None = field(default=None, repr=False)
-    _english: dict[str, list[str]] | None = field(default=None, repr=False)
+    _english: Mapping[str, Iterable[str]] | WordTable | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -43,7 +46,7 @@ class Language:
                 self._lexicon = Lexicon(self.cache_dir)
             return self._lexicon
 
-    def english(self) -> dict[str, list[str]]:
+    def english(self) -> Mapping[str, Iterable[str]] | WordTable:
         """The English→Chinese word index (cached under home/cache; ≈2 s to build)."""
         with self._lock:
             if self._english is None:

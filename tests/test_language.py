@@ -2,6 +2,7 @@
 
 import re
 
+from rag.cache import WordTable, word_table
 from rag.crossling import NEWS_GLOSSARY, stem, translations
 from rag.lexicon import is_abbreviation, is_pinyin_name, lexicon, person_names, pinyin
 from rag.question import analyse
@@ -26,6 +27,25 @@ def test_abbreviations_take_characters_across_words_not_a_prefix():
 
 def test_synonyms_come_from_cilin_groups():
     assert "举行" in lexicon().synonyms("召开")
+
+
+def test_a_word_table_is_built_once_then_read_from_its_file(tmp_path):
+    builds = []
+
+    def build():
+        builds.append(1)
+        return {"召开": ("举行", "举办"), "空": ()}
+
+    path = tmp_path / "words-v1.sqlite"
+    (tmp_path / "words-v0.pkl").write_bytes(b"old")
+    first = word_table(path, build, "words-*")
+    again = word_table(path, build, "words-*")
+    assert isinstance(again, WordTable) and len(builds) == 1
+    assert not (tmp_path / "words-v0.pkl").exists()  # the older version is removed
+    for table in (first, again):
+        assert table.get("召开") == ("举行", "举办") and table.get("空") == () and table.get("无", ()) == ()
+    path.write_bytes(b"not a database")
+    assert word_table(path, build, "words-*").get("召开") == ("举行", "举办") and len(builds) == 2
 
 
 def test_english_names_are_compared_in_pinyin():
