@@ -93,6 +93,20 @@ class BM25Index:
         n = len(self.ids)
         return math.log((n - 0.5) / 1.5 + 1.0) if n else 0.0
 
+    def docs_with_all(self, terms: Sequence[str]) -> set[str] | None:
+        """The posts whose chunks hold every one of `terms` (None when no term is in the index)."""
+        from .store import doc_of
+
+        out: set[str] | None = None
+        for term in dict.fromkeys(terms):
+            t = self.term_id.get(term)
+            if t is None:
+                continue
+            rows = self.post_rows[self.post_ptr[t] : self.post_ptr[t + 1]]
+            docs = {doc_of(self.ids[r]) for r in rows}
+            out = docs if out is None else out & docs
+        return out
+
     def search(self, query: str, n: int, allowed: AbstractSet[str] | None = None) -> list[tuple[str, float]]:
         """Chunks ranked for a query: each of its tokens counts once."""
         return self.search_groups([[t] for t in index_tokens(query)], n, allowed)

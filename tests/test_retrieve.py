@@ -226,3 +226,21 @@ def test_a_split_paragraph_is_not_put_together_from_parts_that_do_not_cover_it()
         _joined([part(0, "甲乙。", 0), part(1, "丙丁戊。己。", -1)]) is None
     )  # place unknown (an older store)
     assert _joined([part(0, "甲乙。丙丁戊。", 0, n=12)]) is None  # shorter than the paragraph
+
+
+def test_posts_that_hold_every_name_of_the_question_are_raised():
+    from rag.lexical import BM25Index, index_tokens
+    from rag.retrieve import NAME_WEIGHT, _favour_named_documents, _names
+
+    texts = {
+        "a:p1:0:x": "江苏省交通运输厅加快建设国家物流枢纽。",
+        "b:p1:0:x": "常州日报讯 大会在常州召开。",
+        "b:p2:0:x": "要建设长三角现代物流中心。",
+    }
+    index = BM25Index(list(texts), [index_tokens(t) for t in texts.values()])
+    names = _names("常州打算建设一个什么样的物流枢纽？")
+    assert names == ["常州"] and index.docs_with_all(names) == {"b"}
+    assert index.docs_with_all(["无此名"]) is None and _names("谁出席了会议？") == []
+    raised = _favour_named_documents({"a:p1:0:x": 0.03, "b:p2:0:x": 0.02}, {"b"})
+    assert raised == {"a:p1:0:x": 0.03, "b:p2:0:x": 0.02 * (1 + NAME_WEIGHT)}
+    assert raised["b:p2:0:x"] > raised["a:p1:0:x"]  # the post that names 常州 now ranks first
