@@ -165,7 +165,7 @@ _NOUN_TAGS = ("n", "nr", "ns", "nt", "nz", "nl", "ng", "j", "eng", "vn", "nrt", 
 _PROPER_TAGS = ("nr", "ns", "nt", "nz", "j", "eng", "nrt", "nrfg")
 
 
-def _nouns(question: str) -> tuple[set[str], set[str]]:
+def tagged_nouns(question: str) -> tuple[set[str], set[str]]:
     """The question's nouns, and those of them that are names (jieba's part-of-speech tags)."""
     from .text import posseg
 
@@ -217,7 +217,7 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
                 )
     else:
         words = precise_words(q)
-        nouns, proper = _nouns(q)
+        nouns, proper = tagged_nouns(q)
         pairs = [
             a + b
             for a, b in zip(words, words[1:])

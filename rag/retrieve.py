@@ -296,9 +296,9 @@ def _favour_strong_documents(fused: dict[str, float]) -> dict[str, float]:
 
 def _names(query: str) -> list[str]:
     """The names in a Chinese query (places, people, bodies: jieba's proper-noun tags) as index terms."""
-    from .question import _nouns
+    from .question import tagged_nouns
 
-    return [t for name in sorted(_nouns(query)[1]) for t in _whole(name)]
+    return [t for name in sorted(tagged_nouns(query)[1]) for t in _whole(name)]
 
 
 def _favour_named_documents(fused: dict[str, float], named: set[str] | None) -> dict[str, float]:
