@@ -94,7 +94,8 @@ class BM25Index:
         return math.log((n - 0.5) / 1.5 + 1.0) if n else 0.0
 
     def docs_with_all(self, terms: Sequence[str]) -> set[str] | None:
-        """The posts whose chunks hold every one of `terms` (None when no term is in the index)."""
+        """The posts whose chunks hold every one of `terms` that the index knows (a name no post
+        holds narrows nothing); None when it knows none of them."""
         from .store import doc_of
 
         out: set[str] | None = None
