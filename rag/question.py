@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .lexicon import Lexicon, lexicon
 from .text import could_be_year, has_cjk, nfkc, number_values, precise_words
@@ -165,13 +166,17 @@ _NOUN_TAGS = ("n", "nr", "ns", "nt", "nz", "nl", "ng", "j", "eng", "vn", "nrt", 
 _PROPER_TAGS = ("nr", "ns", "nt", "nz", "j", "eng", "nrt", "nrfg")
 
 
-def tagged_nouns(question: str) -> tuple[set[str], set[str]]:
+@lru_cache(maxsize=256)  # retrieval reads a question's names, then its analysis reads them again
+def tagged_nouns(question: str) -> tuple[frozenset[str], frozenset[str]]:
     """The question's nouns, and those of them that are names (jieba's part-of-speech tags)."""
     from .text import posseg
 
     pseg = posseg()
     tagged = [(w.lower(), flag) for w, flag in pseg.lcut(nfkc(question))]
-    return {w for w, f in tagged if f in _NOUN_TAGS}, {w for w, f in tagged if f in _PROPER_TAGS}
+    return (
+        frozenset(w for w, f in tagged if f in _NOUN_TAGS),
+        frozenset(w for w, f in tagged if f in _PROPER_TAGS),
+    )
 
 
 def split_parts(question: str) -> tuple[str, ...]:
