@@ -9,7 +9,7 @@ The reply quotes the context sentences that best match the question, each with i
 two parts ("…多少家？…是多少？") is answered part by part, with the sentinel for a part nothing
 matches. An English question is matched through the Chinese words its words translate to
 (CC-CEDICT, as `rag.crossling` does) and answered in English: a word-by-word gloss of the
-chosen sentences (dictionary senses, pinyin for names, numbers as written).
+chosen sentences (dictionary senses, pinyin for names, amounts in English scale words).
 
 Faults (`server.fault`, or `fault=NAME` in the model name):
 - transport and format: delay, 429, 500, cut, empty, malformed, bad_markers, invent_number,
@@ -219,6 +219,23 @@ def _zh_en() -> dict[str, str]:
     return out
 
 
+# A translator writes 100亿元 as "10 billion yuan", not word by word ("100 100 million")
+_ZH_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(万亿|亿|万)(元)?")
+_EN_SCALES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+
+
+def _english_amounts(sentence: str) -> str:
+    """Chinese amounts in English scale words: 2.5万亿元 → 2.5 trillion yuan, 8000亿 → 800 billion."""
+
+    def say(m: re.Match) -> str:
+        value = float(m.group(1)) * {"万亿": 1e12, "亿": 1e8, "万": 1e4}[m.group(2)]
+        scale, word = next(((s, w) for s, w in _EN_SCALES if value >= s), (1.0, ""))
+        amount = f"{value / scale:f}".rstrip("0").rstrip(".") + (f" {word}" if word else "")
+        return f" {amount}{' yuan' if m.group(3) else ''} "
+
+    return _ZH_AMOUNT.sub(say, sentence)
+
+
 def _gloss(sentence: str) -> str:
     """Word-by-word English for a Chinese sentence: senses, pinyin for names, numbers as written."""
     import jieba.posseg as pseg
@@ -226,7 +243,7 @@ def _gloss(sentence: str) -> str:
 
     table = _zh_en()
     out: list[str] = []
-    for word, flag in pseg.lcut(sentence):
+    for word, flag in pseg.lcut(_english_amounts(sentence)):
         if not word.strip() or word in FUNCTION_WORDS:
             continue
         if word in "，、；：“”‘’「」（）":
