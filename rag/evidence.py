@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .lexicon import person_names, pinyin, role_words
+from .lexicon import ROLE_RE, person_names, pinyin
 from .records import Hit
 from .text import NUMBER_RE, content_words, could_be_year, nfkc, numbers, split_sentences, words
 from .timewords import annotate, implied_years
@@ -18,6 +18,23 @@ from .timewords import annotate, implied_years
 ROLE_BEFORE = 12
 ROLE_AFTER = 8
 _CLAUSE = re.compile(r"[，,；;：:、（）()“”\"]")
+
+
+def titles_of(text: str, names: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Each name → the titles within a few characters before or after it that stand nearer to it
+    than to another of the names: in "（记者黄恒 高山）美国夏威夷州毛伊县", 记者 is 黄恒's, not 毛伊's."""
+    spots = [(m.start(), m.end(), n) for n in names for m in re.finditer(re.escape(n), text)]
+    out: dict[str, list[str]] = {n: [] for n in names}
+    for m in ROLE_RE.finditer(text):
+        dist = []
+        for start, end, name in spots:
+            if m.end() <= start and start - m.start() <= ROLE_BEFORE:
+                dist.append((start - m.end(), 0, name))  # a title before its name wins a tie
+            elif m.start() >= end and m.end() - end <= ROLE_AFTER:
+                dist.append((m.start() - end, 1, name))
+        if dist:
+            out[min(dist)[2]].append(m.group(0))
+    return {n: tuple(dict.fromkeys(r)) for n, r in out.items()}
 
 
 @dataclass(frozen=True)
@@ -94,17 +111,9 @@ class Evidence:
 
     @cached_property
     def people(self) -> dict[str, tuple[str, ...]]:
-        """Person name → the titles within a few characters before or after it."""
+        """Person name → the titles the paragraph gives it (see `titles_of`)."""
         text = self.hit.paragraph_text
-        out: dict[str, tuple[str, ...]] = {}
-        for name in person_names(text):
-            near: list[str] = []
-            for m in re.finditer(re.escape(name), text):
-                near += role_words(text[max(0, m.start() - ROLE_BEFORE) : m.start()]) + role_words(
-                    text[m.end() : m.end() + ROLE_AFTER]
-                )
-            out[name] = tuple(dict.fromkeys(near))
-        return out
+        return titles_of(text, person_names(text))
 
     @cached_property
     def pinyins(self) -> dict[str, str]:

@@ -48,12 +48,7 @@ ROLES = tuple(
         reverse=True,
     )
 )
-_ROLE_RE = re.compile("|".join(map(re.escape, ROLES)))
-
-
-def role_words(text: str) -> list[str]:
-    """The titles that occur in a text (副市长, not also 市长 inside it)."""
-    return _ROLE_RE.findall(text)
+ROLE_RE = re.compile("|".join(map(re.escape, ROLES)))
 
 
 def is_abbreviation(short: str, full: str) -> bool:
@@ -207,7 +202,7 @@ def person_names(text: str) -> tuple[str, ...]:
             cjk
             and (tok[0] in SURNAMES or two)
             and len(tok) <= (4 if two else 3)
-            and (not freq.get(tok) or _ROLE_RE.fullmatch(prev))
+            and (not freq.get(tok) or ROLE_RE.fullmatch(prev))
         ):
             out.append(tok)
         prev = tok

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 from .crossling import coverage as dict_coverage
 from .crossling import translations
-from .evidence import ROLE_AFTER, ROLE_BEFORE, Evidence, amounts, gather
-from .lexicon import ROLES, is_pinyin_name, lexicon, person_names, pinyin, role_words
+from .evidence import ROLE_AFTER, ROLE_BEFORE, Evidence, amounts, gather, titles_of
+from .lexicon import ROLES, is_pinyin_name, lexicon, person_names, pinyin
 from .question import LIST_NOTE_RE, SENTINELS, IdfFn, is_sentinel, list_note, only_sentinel, sentinel_for
 from .records import Citation, CrossScorer, Hit, Status
 from .text import char_ngrams, has_cjk, nfkc, number_values, split_sentences
@@ -48,6 +48,12 @@ _ECHO = re.compile(
     re.M,
 )
 _EN_NAME = re.compile(r"\b([A-Z][a-z]+(?:[ -][A-Z][a-z]+)+)\b")
+# "根据报道，…" / "According to the article, …": a lead that attributes the sentence, not a claim
+_ATTRIBUTION = re.compile(
+    r"^(?:(?:根据|据)(?:报道|文章|文中|材料|资料|上文)|(?:报道|文章|文中)(?:称|指出|提到|显示))[，,：:]\s*"
+    r"|^according to the (?:article|report|text|context)s?,\s*",
+    re.I,
+)
 
 # A paragraph supports a Chinese claim when this share of the claim's character bigrams (marks and
 # the sentinel left out) is in the window of its best sentence and the ones around it. A faithful
@@ -91,6 +97,7 @@ class Support:
     score: float
     sentences: list[int]  # indexes into the paragraph's sentences
     why: str = ""  # the first check that failed
+    verbatim: bool = False  # the claim is the paragraph's own text
 
 
 def with_markers(text: str, marks: str, english: bool = False) -> str:
@@ -148,8 +155,10 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tu
     for a in amounts(claim):
         if a.value in allowed:
             continue  # the question's own numbers
-        same = [p for p in para if p.value == a.value]
-        if not same and a.value not in ev.values:
+        # a share is not a count: "2 such projects" is not grounded by 2%
+        same = [p for p in para if p.value == a.value and (p.unit == "%") == (a.unit == "%")]
+        implied = a.value in ev.values and all(p.value != a.value for p in para)  # 今年 in a 2022 post
+        if not same and not implied:
             return False, f"ungrounded_number: {a.surface}"
         if english:  # English puts a number's subject after it: the clause around it must say the claim
             clauses = [
@@ -220,12 +229,17 @@ def _people_ok(claim: str, ev: Evidence) -> tuple[bool, str]:
             role in text[max(0, i - ROLE_BEFORE) : i + len(who) + ROLE_AFTER] for i in spots
         ):
             return False, f"unsupported_role: the paragraph does not call {who} {role}"
+    given = titles_of(claim, names) if has_cjk(claim) else {}
     for name in names:
         if name not in ev.hit.paragraph_text:
             return False, f"unsupported_person: {name} is not in the paragraph"
-        said = role_words(claim.replace(name, " ", 1)) if has_cjk(claim) else []
-        if said and ev.people.get(name) is not None:
-            near = ev.people[name]
+    # the paragraph's titles of the claim's names too: a name the word list knows (王建国) is
+    # found in the claim after its title but in the paragraph only because the claim names it
+    held = titles_of(ev.hit.paragraph_text, list(dict.fromkeys([*ev.people, *names]))) if given else {}
+    for name in names:
+        said = given.get(name, ())
+        if said:
+            near = held[name]
             if not any(r in near or any(r in x or x in r for x in near) for r in said):
                 return False, f"unsupported_role: the paragraph does not call {name} {said[0]}"
     return True, ""
@@ -262,12 +276,12 @@ def support(
     claim: str, ev: Evidence, idf: IdfFn, allowed: set[float], cross: CrossScorer | None = None
 ) -> Support:
     """Does the paragraph support the claim, and with which of its sentences."""
-    core = _TRAIL.sub("", nfkc(_without_sentinel(claim))).lower()
+    core = _ATTRIBUTION.sub("", _TRAIL.sub("", nfkc(_without_sentinel(claim))).lower())
     if len(core) >= MIN_VERBATIM and core in ev.norm:  # quoted as the paragraph says it
         at = [
             i for i, s in enumerate(ev.sentences) if core in s.norm or s.norm.rstrip("。！？；!?;.") in core
         ]
-        return Support(True, 1.0, at or [0])
+        return Support(True, 1.0, at or [0], verbatim=True)
     ok, why = _numbers_ok(claim, ev, allowed, idf)
     if not ok:
         return Support(False, 0.0, [], why)
@@ -382,6 +396,14 @@ def verify(
             continue
         checks = {ev.n: support(text, ev, idf, allowed, cross) for ev in evidence}
         cited = [n for n in valid if n in by_n and checks[n].ok]
+        quoted = [n for n, c in checks.items() if c.verbatim]
+        if cited and quoted and not any(checks[n].verbatim for n in cited):
+            # a sentence copied from one block but cited to another that only says much the same
+            # (two reports of one event): the citation goes where the words are
+            warnings.append(
+                f"citation_repaired: [{', '.join(map(str, cited))}] → [{quoted[0]}] ({by_n[quoted[0]].hit.ref}) holds it verbatim: {text[:CLAIM_SHOWN]}"
+            )
+            cited = quoted[:1]
         for n in valid:
             if n in by_n and not checks[n].ok:
                 warnings.append(

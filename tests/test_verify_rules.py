@@ -122,3 +122,30 @@ def test_a_sentinel_on_one_block_is_a_remark_on_that_block_not_a_partial_answer(
     assert v.status == "answered" and v.text == "到2030年上市企业超过180家[1]。"
     none = verify("[1] 文中未提及。\n[2] 文中未提及。", HITS, "常州的人口有多少？")
     assert none.status == "not_found" and none.warnings == []
+
+
+def test_a_title_belongs_to_the_nearest_name():
+    # 记者 stands near both names in the claim, but it is 周海涛's title, not 王建国's
+    para = hit("王建国主持召开全市产业大会，部署全年工作。记者周海涛报道。", 3)
+    v = verify("王建国主持召开全市产业大会，部署全年工作，记者周海涛报道[1]。", [para], "谁主持了大会？")
+    assert v.status == "answered" and [c.paragraph for c in v.citations] == [3], v.warnings
+    wrong = verify("记者王建国主持召开全市产业大会[1]。", [para], "谁主持了大会？")
+    assert wrong.citations == [] and "unsupported_role" in " ".join(wrong.warnings)
+
+
+def test_a_copied_sentence_is_cited_where_its_words_are():
+    # two reports of one event; the sentence is copied from the first, cited to the second
+    first = hit("市委书记王建国出席会议并讲话，部署全年重点工作。", 2, doc="news_b")
+    second = hit("市委书记王建国出席会议并讲话、部署全年重点工作任务。", 5, doc="news_c")
+    v = verify(
+        "根据报道，市委书记王建国出席会议并讲话，部署全年重点工作[2]。", [first, second], "谁出席了会议？"
+    )
+    assert [c.doc_id for c in v.citations] == ["news_b"] and "citation_repaired" in codes(v)
+
+
+def test_a_share_does_not_ground_a_count():
+    para = hit("一季度全市工业投资增长2%，新开工项目52个。", 4)
+    v = verify("There are 2 such projects in all [1].", [para], "How many projects?")
+    assert v.citations == [] and "ungrounded_number: 2" in " ".join(v.warnings)
+    kept = verify("全市工业投资增长2%[1]。", [para], "工业投资增长多少？")
+    assert kept.status == "answered"
