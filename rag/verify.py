@@ -2,15 +2,17 @@
 
 Echoes of the context format (<<<, >>>, block headers) are stripped first. Then each claim is
 checked against every retrieved paragraph:
-- its numbers must be in the paragraph's own text (never its ¶ number, header or post date), and
-  the words a number is about in the claim must be the ones beside it in the paragraph
-  (GDP总量超过2.5万亿元 is not supported by 工业规模总量超过2.5万亿元);
-- a person it names must be in the paragraph, with the role the claim gives them;
+- its numbers must be in the paragraph's own text (never its ¶ number, header or post date; a
+  share is not a count), and the nouns a number is about in the claim must be the ones beside it
+  in the paragraph (GDP总量超过2.5万亿元 is not supported by 工业规模总量超过2.5万亿元);
+- a person it names must be in the paragraph, with the title the claim gives them (a title is
+  the nearest name's);
 - a quotation must be verbatim there;
 - most of its content must be there (characters, words, synonyms; for English, dictionary
   senses and pinyin names).
 A claim keeps the cited paragraphs that support it; a claim cited wrongly, or not at all, that one
-paragraph supports is cited to it (`citation_repaired`); a claim no paragraph supports is dropped.
+paragraph supports is cited to it (`citation_repaired`), and so is a sentence copied verbatim from
+one paragraph but cited to another; a claim no paragraph supports is dropped.
 A sentence that only says the sentinel stays, and makes the answer `partial`; a sentinel does not
 shield the rest of its sentence. Markers are renumbered by first appearance, each citation gets
 the verbatim span of its paragraph that supports it, and everything removed is in `warnings`.
