@@ -28,16 +28,7 @@ from .crossling import coverage as dict_coverage
 from .crossling import translations
 from .evidence import ROLE_AFTER, ROLE_BEFORE, Evidence, amounts, gather, titles_of
 from .lexicon import ROLES, is_pinyin_name, lexicon, person_names, pinyin
-from .question import (
-    LIST_NOTE_RE,
-    SENTINELS,
-    IdfFn,
-    is_sentinel,
-    list_note,
-    only_sentinel,
-    sentinel_for,
-    tagged_nouns,
-)
+from .question import LIST_NOTE_RE, SENTINELS, IdfFn, is_sentinel, list_note, only_sentinel, sentinel_for
 from .records import Citation, CrossScorer, Hit, Status
 from .text import char_ngrams, has_cjk, nfkc, number_values, split_sentences
 
@@ -180,10 +171,11 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tu
             if clauses and max(dict_coverage(claim, c) for c in clauses) < MIN_CROSS_SUPPORT:
                 return False, f"unsupported_subject: {a.surface} is not about what the claim says there"
             continue
-        # what a number is about is named by nouns (工业规模总量, GDP, 上市企业); the verbs beside
-        # it are paraphrased freely (带动 / 撬动 8000亿元)
-        nouns = tagged_nouns(claim)[0]
-        words = {w: idf(w) for w in a.subject if len(w) >= 2 and w in nouns}
+        words = {
+            w: v
+            for w, v in ((w, idf(w)) for w in a.subject if len(w) >= 2)
+            if w not in ("超过", "达到", "实现", "增长", "约", "左右", "以上")
+        }
         if not words or not same:
             continue
         lex = lexicon()
