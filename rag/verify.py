@@ -3,7 +3,7 @@
 Echoes of the context format (<<<, >>>, block headers) are stripped first. Then each claim is
 checked against every retrieved paragraph:
 - its numbers must be in the paragraph's own text (never its ¶ number, header or post date; a
-  share is not a count), and the nouns a number is about in the claim must be the ones beside it
+  share is not a count), and the words a number is about in the claim must be the ones beside it
   in the paragraph (GDP总量超过2.5万亿元 is not supported by 工业规模总量超过2.5万亿元);
 - a person it names must be in the paragraph, with the title the claim gives them (a title is
   the nearest name's);
