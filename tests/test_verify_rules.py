@@ -149,3 +149,9 @@ def test_a_share_does_not_ground_a_count():
     assert v.citations == [] and "ungrounded_number: 2" in " ".join(v.warnings)
     kept = verify("全市工业投资增长2%[1]。", [para], "工业投资增长多少？")
     assert kept.status == "answered"
+
+
+def test_a_share_of_gdp_is_not_another_share_of_gdp():
+    # the paragraph's 40% is 制造业增加值's share of GDP, not 研发投入's
+    v = verify("研发投入占GDP的比重要达到40%左右[1]。", HITS, "研发投入占GDP的比重是多少？")
+    assert v.citations == [] and "unsupported_subject" in " ".join(v.warnings)
