@@ -228,7 +228,9 @@ def _english_amounts(sentence: str) -> str:
     """Chinese amounts in English scale words: 2.5万亿元 → 2.5 trillion yuan, 8000亿 → 800 billion."""
 
     def say(m: re.Match) -> str:
-        value = float(m.group(1)) * {"万亿": 1e12, "亿": 1e8, "万": 1e4}[m.group(2)]
+        from rag.text import UNIT_SCALE
+
+        value = float(m.group(1)) * UNIT_SCALE[m.group(2)]
         scale, word = next(((s, w) for s, w in _EN_SCALES if value >= s), (1.0, ""))
         amount = f"{value / scale:f}".rstrip("0").rstrip(".") + (f" {word}" if word else "")
         return f" {amount}{' yuan' if m.group(3) else ''} "
