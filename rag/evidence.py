@@ -10,7 +10,7 @@ from functools import cached_property
 
 from .lexicon import ROLE_RE, person_names, pinyin
 from .records import Hit
-from .text import NUMBER_RE, content_words, could_be_year, nfkc, numbers, split_sentences, words
+from .text import NUMBER_RE, content_words, could_be_year, named, nfkc, numbers, split_sentences, words
 from .timewords import annotate, implied_years
 
 # A person's title stands within this many characters before the name ("市委副书记、代理市长盛蕾": 9)
@@ -114,6 +114,11 @@ class Evidence:
         """Person name → the titles the paragraph gives it (see `titles_of`)."""
         text = self.hit.paragraph_text
         return titles_of(text, person_names(text))
+
+    @cached_property
+    def named(self) -> dict[str, frozenset[str]]:
+        """kind → the names of that kind in the paragraph (see `text.named`)."""
+        return named(self.hit.paragraph_text)
 
     @cached_property
     def pinyins(self) -> dict[str, str]:

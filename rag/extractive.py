@@ -24,6 +24,7 @@ from .match import (
     coverage,
     holds_head,
     holds_kind,
+    name_conflict,
     names_found,
     novelty,
     term_credit,
@@ -178,6 +179,7 @@ def candidates(profile: QuestionProfile, evidence: Sequence[Evidence]) -> list[C
     out = []
     for ev in evidence:
         names_miss = 1.0 - names_found(profile, ev)
+        conflict = name_conflict(profile, ev)
         year_miss = float(years_missing(profile, ev))
         subj_para = term_credit(subject, ev.norm, ev.tokens) if subject else 0.0
         key_para = coverage(keys, ev.norm, ev.tokens)
@@ -213,6 +215,7 @@ def candidates(profile: QuestionProfile, evidence: Sequence[Evidence]) -> list[C
                         "doc_best": float(ev.doc_id == top_doc),
                         "short": float(len(s.norm) < SHORT_SENTENCE),
                         "names_miss": names_miss,
+                        "name_conflict": conflict,
                         "english": float(profile.english),
                         "year_sent": float(years_in(profile, s.norm)),
                         "keys_all_window": min(
@@ -259,11 +262,14 @@ def scored(
 
 
 def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> list[Candidate]:
-    """The sentences that answer: none under the answer bar; the best one for a single question
+    """The sentences that answer: none under the answer bar or from a paragraph about another
+    place or work than the question's (`match.name_conflict`); the best one for a single question
     (a second one, even a likely one, mostly repeats or strays: dev answer precision), with the
     best one of its article that holds the asked kind of answer when it does not; for a list,
     every sentence of its article nearly as likely as the best, from every paragraph."""
     if not ranked or model.answerable(ranked[0]) < model.answer_bar:
+        return []
+    if ranked[0].x["name_conflict"]:  # a rule, not a fitted signal: about another province or work
         return []
     if profile.is_set:  # the items of one article's list: other posts' sentences are not its items
         doc = ranked[0].ev.doc_id

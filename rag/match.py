@@ -10,7 +10,7 @@ from functools import lru_cache
 from .evidence import Evidence, Sentence, amounts
 from .lexicon import is_abbreviation, pinyin
 from .question import QuestionProfile, Term
-from .text import char_ngrams, number_values
+from .text import char_ngrams, nfkc, number_values
 
 # What a term earns when met in another form than its own (the extractive weights are fitted on
 # top of these, so only their order matters): a synonym or abbreviation (高企 for 高新技术企业),
@@ -104,6 +104,32 @@ def names_found(profile: QuestionProfile, ev: Evidence) -> float:
         return 1.0
     spoken = set(ev.pinyins) | {pinyin(t) for t in ev.tokens if "\u4e00" <= t[:1] <= "\u9fff"}
     return sum(1 for n in profile.names if n in spoken or n in ev.norm) / len(profile.names)
+
+
+# The ranks of Chinese administrative divisions, as the last character of a place's name (国家统计局,
+# 统计用区划代码: 省 自治区 市 州 盟 县 旗 区 镇 乡 村), plus 国 for countries
+ADMIN_RANKS = frozenset("省市州盟县旗区镇乡村国")
+
+
+def name_conflict(profile: QuestionProfile, ev: Evidence) -> float:
+    """1 when the paragraph lacks a name the question gives and names another of the same kind in
+    its place: another work in 《》 (《鼓舞》 for 《求佛》), another place of the same rank (云南省
+    for 湖北省); else 0. Only these two kinds: jieba also tags common words as places (城市) and a
+    person's name has many transliterations (卡斯特, 卡斯托)."""
+    said = ev.norm + nfkc(ev.hit.title).lower()  # the article's title names what its paragraphs leave out
+    for kind, names in profile.named:
+        if kind not in ("work", "place"):
+            continue
+        for n in names:
+            if n in said:
+                continue
+            others = ev.named.get(kind, frozenset()) - names  # the paragraph is tagged only now
+            if kind == "work" and others:
+                return 1.0
+            rank = n[-1:]  # a ranked name is a name and its rank: 湖北省, not the common noun 城市
+            if len(n) >= 3 and rank in ADMIN_RANKS and any(o.endswith(rank) and len(o) >= 3 for o in others):
+                return 1.0
+    return 0.0
 
 
 def has_quantity(text: str, unit: str | None = None) -> bool:

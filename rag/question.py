@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .lexicon import Lexicon, lexicon
-from .text import could_be_year, has_cjk, nfkc, number_values, precise_words
+from .text import could_be_year, has_cjk, named, nfkc, number_values, precise_words
 
 # The not-found sentinel: one constant per answer language, shared by the code, prompts and tests.
 SENTINEL_ZH = "文中未提及。"
@@ -133,6 +133,7 @@ class QuestionProfile:
     years: frozenset[int] = frozenset()
     is_set: bool = False
     names: tuple[str, ...] = ()  # English names in the question, lower-case, no spaces (shenglei)
+    named: tuple[tuple[str, frozenset[str]], ...] = ()  # Chinese names by kind (place: {湖北省})
     parts: tuple[str, ...] = field(default=())  # the questions inside a two-part question
 
     @property
@@ -274,5 +275,6 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
         years=years,
         is_set=is_set,
         names=names,
+        named=() if english else tuple(sorted(named(q).items())),
         parts=split_parts(question),
     )

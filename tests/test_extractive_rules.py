@@ -29,3 +29,18 @@ def test_an_amount_is_about_the_words_said_before_it():
     things = lambda p: tuple(t for t in p.topic if t.noun or t.proper)  # noqa: E731
     assert amount_about(asked, things(asked), sentence) > amount_about(other, things(other), sentence)
     assert amount_about(analyse("会议在哪里召开？", idf), (), sentence) == 1.0
+
+
+def test_a_paragraph_about_another_province_or_work_does_not_answer():
+    # invented paragraphs: the question's province (or song) is not there, another one is
+    hits = [
+        hit("江西省财政厅研究制定了进一步规范收费行为的12项措施。", 3, doc="news_c", title="多地出台惠企措施")
+    ]
+    assert extract_answer("浙江省财政厅实施了什么措施？", hits, idf) == SENTINEL_ZH
+    assert "12项措施" in extract_answer("江西省财政厅实施了什么措施？", hits, idf)
+    song = [hit("歌手演唱的原创歌曲《春风》获得金奖。", 2, doc="news_d", title="歌唱比赛落幕")]
+    assert extract_answer("《夏雨》获得了什么奖？", song, idf) == SENTINEL_ZH
+    assert "金奖" in extract_answer("《春风》获得了什么奖？", song, idf)
+    # a common noun is not a ranked place name: 城市 is not another 市
+    city = [hit("嫌疑人在贵州六盘水市一家电影院被抓获。", 4, doc="news_e", title="警方抓获嫌疑人")]
+    assert "六盘水" in extract_answer("嫌疑人在哪个城市被抓获？", city, idf)
