@@ -179,7 +179,6 @@ def candidates(profile: QuestionProfile, evidence: Sequence[Evidence]) -> list[C
     out = []
     for ev in evidence:
         names_miss = 1.0 - names_found(profile, ev)
-        conflict = name_conflict(profile, ev)
         year_miss = float(years_missing(profile, ev))
         subj_para = term_credit(subject, ev.norm, ev.tokens) if subject else 0.0
         key_para = coverage(keys, ev.norm, ev.tokens)
@@ -215,7 +214,6 @@ def candidates(profile: QuestionProfile, evidence: Sequence[Evidence]) -> list[C
                         "doc_best": float(ev.doc_id == top_doc),
                         "short": float(len(s.norm) < SHORT_SENTENCE),
                         "names_miss": names_miss,
-                        "name_conflict": conflict,
                         "english": float(profile.english),
                         "year_sent": float(years_in(profile, s.norm)),
                         "keys_all_window": min(
@@ -269,7 +267,7 @@ def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> l
     every sentence of its article nearly as likely as the best, from every paragraph."""
     if not ranked or model.answerable(ranked[0]) < model.answer_bar:
         return []
-    if ranked[0].x["name_conflict"]:  # a rule, not a fitted signal: about another province or work
+    if name_conflict(profile, ranked[0].ev):  # a rule, not a fitted signal: another province or work
         return []
     if profile.is_set:  # the items of one article's list: other posts' sentences are not its items
         doc = ranked[0].ev.doc_id

@@ -114,12 +114,9 @@ ADMIN_RANKS = frozenset("省市州盟县旗区镇乡村国")
 def name_conflict(profile: QuestionProfile, ev: Evidence) -> float:
     """1 when the paragraph lacks a name the question gives and names another of the same kind in
     its place: another work in 《》 (《鼓舞》 for 《求佛》), another place of the same rank (云南省
-    for 湖北省); else 0. Only these two kinds: jieba also tags common words as places (城市) and a
-    person's name has many transliterations (卡斯特, 卡斯托)."""
+    for 湖北省); else 0."""
     said = ev.norm + nfkc(ev.hit.title).lower()  # the article's title names what its paragraphs leave out
     for kind, names in profile.named:
-        if kind not in ("work", "place"):
-            continue
         for n in names:
             if n in said:
                 continue

@@ -133,7 +133,7 @@ class QuestionProfile:
     years: frozenset[int] = frozenset()
     is_set: bool = False
     names: tuple[str, ...] = ()  # English names in the question, lower-case, no spaces (shenglei)
-    named: tuple[tuple[str, frozenset[str]], ...] = ()  # Chinese names by kind (place: {湖北省})
+    named: tuple[tuple[str, frozenset[str]], ...] = ()  # places and works the question names (text.named)
     parts: tuple[str, ...] = field(default=())  # the questions inside a two-part question
 
     @property

@@ -173,22 +173,19 @@ def posseg():
     return _posseg
 
 
-# The kinds of names jieba's part-of-speech tags tell apart (places, bodies, people), and the title
-# of a work in 《》: a question that names one is about that one and not another of its kind
-NAME_KINDS = {"ns": "place", "nt": "body", "nr": "person", "nrfg": "person", "nrt": "person"}
 _WORK_TITLE = re.compile(r"《([^》]{1,40})》")
 
 
 def named(text: str) -> dict[str, frozenset[str]]:
-    """kind → the names of that kind in `text` (lower case, NFKC; names of two characters or more)."""
+    """The places (jieba's ns tag, two characters or more) and the works (titles in 《》) a text
+    names, lower case, NFKC: {"place": {湖北省}, "work": {求佛}}. (Bodies and people are left out:
+    jieba tags common nouns as bodies, and people's names come in many transliterations.)"""
     t = nfkc(text).lower()
-    out: dict[str, set[str]] = {}
-    for m in _WORK_TITLE.finditer(t):
-        out.setdefault("work", set()).add(m.group(1))
-    for w, flag in posseg().lcut(t):
-        if flag in NAME_KINDS and len(w) >= 2:
-            out.setdefault(NAME_KINDS[flag], set()).add(w)
-    return {k: frozenset(v) for k, v in out.items()}
+    out = {
+        "place": frozenset(w for w, flag in posseg().lcut(t) if flag == "ns" and len(w) >= 2),
+        "work": frozenset(m.group(1) for m in _WORK_TITLE.finditer(t)),
+    }
+    return {k: v for k, v in out.items() if v}
 
 
 def _import_posseg():
