@@ -129,15 +129,26 @@ def name_conflict(profile: QuestionProfile, ev: Evidence) -> float:
     return 0.0
 
 
+# Classifiers that count the same things: people are counted in 名, 人 or 位 ("多少名救援人员" is
+# answered by "6347人"; the classifiers of Chinese grammar, e.g. 《现代汉语八百词》)
+_PEOPLE = ("名", "人", "位")
+SAME_UNIT = {u: _PEOPLE for u in _PEOPLE}
+
+
 def has_quantity(text: str, unit: str | None = None) -> bool:
     """An amount that can answer "how many/much": a number that is not a year (or a Chinese
-    one), in the asked unit when the question names one."""
+    one), in the asked unit (or a classifier of the same things) when the question names one."""
     found = [a for a in amounts(text) if not a.is_year]
     if unit:
+        units = SAME_UNIT.get(unit, (unit,))
         return any(
-            a.unit.lstrip("万亿多余 ").startswith(unit) or (unit == "%" and a.unit.startswith("%"))
+            a.unit.lstrip("万亿多余 ").startswith(units) or (unit == "%" and a.unit.startswith("%"))
             for a in found
-        ) or bool(re.search(r"[一二三四五六七八九十两几百千万]+\s*" + re.escape(unit), text))
+        ) or bool(
+            re.search(
+                r"[一二三四五六七八九十两几百千万]+\s*(?:" + "|".join(map(re.escape, units)) + ")", text
+            )
+        )
     return bool(found) or bool(_CN_QUANTITY.search(text))
 
 

@@ -79,11 +79,11 @@ PLURAL_FRAME = re.compile(
 # The kind of answer a question asks for, by the words that ask it; tried in this order (the first
 # that matches wins: "哪一年的目标" asks a time, "多少家企业" a quantity).
 KIND_PATTERNS: dict[str, str] = {
-    "time": r"什么时候|何时|哪天|哪一天|哪一年|哪年|哪个月|几月|几号|几点|什么时间|时间是|日期|多久|多长时间|when\b|what (?:year|date|day|time)|which (?:year|day|month)|how long",
+    "time": r"什么时候|啥时候|几时|何时|哪天|哪一天|哪一年|哪年|哪个月|几月|几号|几点|什么时间|时间是|日期|多久|多长时间|when\b|what (?:year|date|day|time)|which (?:year|day|month)|how long",
     "quantity": r"多少|几[个家项名人次条座所件辆架吨台株批成倍]|百分之几|多大|多高|多远|多长|多重|比例|比重|占比|增速|增幅|how (?:many|much|large|big|far|high)|what (?:share|percentage|proportion)|percent|\brate\b",
     "person": r"谁|哪位|什么人|哪个人|who\b|whom\b",
     "org": r"哪个(?:部门|机构|单位|公司|企业|组织|团体|学校|大学|医院|银行)|哪家|哪些(?:部门|单位|机构|企业|公司)|which (?:company|companies|firm|agency|department|organi[sz]ation|institution|bank)",
-    "place": r"哪里|哪儿|在哪|何地|何处|哪个(?:国家|省|市|城市|地区|州|县|区|镇|村|港|岛|地方)|哪些(?:国家|地区|城市|地方)|where\b|which (?:country|city|province|region|state|place)",
+    "place": r"哪里|哪儿|在哪|何地|何处|什么地方|什么位置|哪个(?:国家|省|市|城市|地区|州|县|区|镇|村|港|岛|地方)|哪些(?:国家|地区|城市|地方)|where\b|which (?:country|city|province|region|state|place)",
     # "名称是什么/叫什么": the answer is a name, which Chinese news puts in quotes or title marks
     "name": r"名称|名字|叫什么|称为什么|命名为|什么称号|什么名|what is (?:it|the [a-z ]+) called|(?:the|its) name\b|called what",
     # "目标/任务/计划是什么": the answer states an aim (力争…, 到2025年…达到, 将…), whatever its topic

@@ -44,3 +44,14 @@ def test_a_paragraph_about_another_province_or_work_does_not_answer():
     # a common noun is not a ranked place name: 城市 is not another 市
     city = [hit("嫌疑人在贵州六盘水市一家电影院被抓获。", 4, doc="news_e", title="警方抓获嫌疑人")]
     assert "六盘水" in extract_answer("嫌疑人在哪个城市被抓获？", city, idf)
+
+
+def test_asked_kinds_read_common_interrogatives_and_classifiers():
+    from rag.match import has_quantity
+
+    assert analyse("大会在什么地方举行？", idf).kind == "place"
+    assert analyse("新规啥时候生效？", idf).kind == "time"
+    # people are counted in 名, 人 or 位: "多少名救援人员" is answered by "6347人"
+    assert has_quantity("应急管理部准备支援力量6347人。", "名")
+    assert has_quantity("共有三位专家参加。", "名")
+    assert not has_quantity("共调集消防车423辆。", "名")
