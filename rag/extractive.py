@@ -30,6 +30,7 @@ from .match import (
     term_credit,
     years_in,
     years_missing,
+    years_unsaid,
 )
 from .question import IdfFn, QuestionProfile, Term, analyse, list_note
 from .records import Hit
@@ -260,15 +261,16 @@ def scored(
 
 
 def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> list[Candidate]:
-    """The sentences that answer: none under the answer bar or from a paragraph about another
-    place or work than the question's (`match.name_conflict`); the best one for a single question
+    """The sentences that answer: none under the answer bar, or from a paragraph about another
+    place or work than the question's (`match.name_conflict`) or that never says its year
+    (`match.years_unsaid`); the best one for a single question
     (a second one, even a likely one, mostly repeats or strays: dev answer precision), with the
     best one of its article that holds the asked kind of answer when it does not; for a list,
     every sentence of its article nearly as likely as the best, from every paragraph."""
     if not ranked or model.answerable(ranked[0]) < model.answer_bar:
         return []
-    if name_conflict(profile, ranked[0].ev):  # a rule, not a fitted signal: another province or work
-        return []
+    if name_conflict(profile, ranked[0].ev) or years_unsaid(profile, ranked[0].ev):
+        return []  # rules, not fitted signals: another province or work, another year
     if profile.is_set:  # the items of one article's list: other posts' sentences are not its items
         doc = ranked[0].ev.doc_id
         chosen = [c for c in ranked if c.ev.doc_id == doc and c.p >= ranked[0].p * model.list_ratio][

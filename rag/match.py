@@ -197,8 +197,21 @@ def years_in(profile: QuestionProfile, text: str) -> bool:
     return bool(profile.years) and profile.years <= {int(v) for v in number_values(text) if v == int(v)}
 
 
+def years_unsaid(profile: QuestionProfile, ev: Evidence) -> bool:
+    """The question names a year that neither the paragraph (relative years resolved), nor its
+    article's title, nor the year of its post says: "到2030年…" asked of a report on 2025 targets,
+    "2023年…" of a 2022 post's "今年"; a post of 2023 that says "7月份" does speak of 2023. Never
+    for an undated post (it does not say which year its "今年" or "7月" is)."""
+    if not profile.years or not ev.hit.date[:4].isdigit():
+        return False
+    title = {int(v) for v in number_values(nfkc(ev.hit.title)) if v == int(v)}
+    return not profile.years <= _years_said(ev) | title | {int(ev.hit.date[:4])}
+
+
 def years_missing(profile: QuestionProfile, ev: Evidence) -> bool:
     """The question names a year the paragraph does not (relative years resolved)."""
-    return bool(profile.years) and not profile.years <= {int(v) for v in ev.values if v == int(v)} | {
-        int(v) for v in number_values(ev.norm)
-    }
+    return bool(profile.years) and not profile.years <= _years_said(ev)
+
+
+def _years_said(ev: Evidence) -> set[int]:
+    return {int(v) for v in ev.values if v == int(v)} | {int(v) for v in number_values(ev.norm)}

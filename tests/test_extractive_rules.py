@@ -55,3 +55,16 @@ def test_asked_kinds_read_common_interrogatives_and_classifiers():
     assert has_quantity("应急管理部准备支援力量6347人。", "名")
     assert has_quantity("共有三位专家参加。", "名")
     assert not has_quantity("共调集消防车423辆。", "名")
+
+
+def test_a_paragraph_that_never_says_the_asked_year_does_not_answer():
+    # invented: a 2022 post's "今年" is 2022, so it does not answer for 2023 or for 2030
+    hits = [hit("今年，全市高企数量要达1200家左右，到2025年实现倍增。", 5, doc="news_f", date="2022-02-08")]
+    assert "1200家" in extract_answer("2022年全市高企数量要达到多少家？", hits, idf)
+    assert extract_answer("2023年全市高企数量要达到多少家？", hits, idf) == SENTINEL_ZH
+    assert extract_answer("到2030年高企数量要实现什么目标？", hits, idf) == SENTINEL_ZH
+    # a post of 2023 that says "7月份" speaks of 2023; an undated post says nothing of its year
+    pmi = [hit("7月份，制造业采购经理指数为49.3%。", 2, doc="news_g", date="2023-07-31")]
+    assert "49.3%" in extract_answer("2023年7月份制造业采购经理指数是多少？", pmi, idf)
+    undated = [hit("7月份，制造业采购经理指数为49.3%。", 2, doc="news_h", date="")]
+    assert "49.3%" in extract_answer("2023年7月份制造业采购经理指数是多少？", undated, idf)
