@@ -111,10 +111,10 @@ def names_found(profile: QuestionProfile, ev: Evidence) -> float:
 ADMIN_RANKS = frozenset("省市州盟县旗区镇乡村国")
 
 
-def name_conflict(profile: QuestionProfile, ev: Evidence) -> float:
-    """1 when the paragraph lacks a name the question gives and names another of the same kind in
-    its place: another work in 《》 (《鼓舞》 for 《求佛》), another place of the same rank (云南省
-    for 湖北省); else 0."""
+def name_conflict(profile: QuestionProfile, ev: Evidence) -> bool:
+    """The paragraph lacks a name the question gives and names another of the same kind in its
+    place: another work in 《》 (《鼓舞》 for 《求佛》), another place of the same rank (云南省 for
+    湖北省)."""
     said = ev.norm + nfkc(ev.hit.title).lower()  # the article's title names what its paragraphs leave out
     for kind, names in profile.named:
         for n in names:
@@ -122,11 +122,11 @@ def name_conflict(profile: QuestionProfile, ev: Evidence) -> float:
                 continue
             others = ev.named.get(kind, frozenset()) - names  # the paragraph is tagged only now
             if kind == "work" and others:
-                return 1.0
+                return True
             rank = n[-1:]  # a ranked name is a name and its rank: 湖北省, not the common noun 城市
             if len(n) >= 3 and rank in ADMIN_RANKS and any(o.endswith(rank) and len(o) >= 3 for o in others):
-                return 1.0
-    return 0.0
+                return True
+    return False
 
 
 # Classifiers that count the same things: people are counted in 名, 人 or 位 ("多少名救援人员" is
