@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from . import tokens
 from .config import Settings
 from .errors import LLMError, QuestionError
-from .evidence import gather
+from .evidence import Evidence, gather
 from .extractive import extract_answer
 from .llm import ChatModel, OnToken
-from .match import has_quantity
+from .match import has_quantity, years_unsaid
 from .prompts import Budget, context, load_template, system_prompt
 from .question import QuestionProfile, analyse
 from .records import Answer, CrossScorer, Filters, Mode
@@ -66,6 +66,13 @@ def holds_asked_amount(profile: QuestionProfile, text: str) -> bool:
     if profile.kind != "quantity" or len(profile.parts) > 1:
         return True
     return has_quantity(nfkc(MARKERS.sub("", text)).lower(), profile.unit)
+
+
+def speaks_of_asked_year(profile: QuestionProfile, evidence: Sequence[Evidence], cited: set[str]) -> bool:
+    """A question that names a year is answered from a paragraph that speaks of it: a model that
+    answers "到2030年…" with the cited 2025 target is quoting true words about another year."""
+    cited_ev = [ev for ev in evidence if ev.hit.ref in cited]
+    return not profile.years or not cited_ev or any(not years_unsaid(profile, ev) for ev in cited_ev)
 
 
 def retrieval_query(question: str, history: Sequence[str] | None) -> str:
@@ -133,6 +140,10 @@ def answer(
         elif checked.status != "not_found" and not holds_asked_amount(profile, checked.text):
             # "上市企业超过多少家？" answered with sentences that hold no amount: true quotes, no answer
             unusable = "the question asks how many or how much and the model's answer holds no amount"
+        elif checked.status != "not_found" and not speaks_of_asked_year(
+            profile, evidence, {c.ref for c in checked.citations}
+        ):
+            unusable = "the question names a year that no cited paragraph speaks of"
         if unusable:
             warnings += checked.warnings + [f"llm_unverifiable: {unusable}; answered extractively instead"]
             checked = None

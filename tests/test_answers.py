@@ -309,3 +309,15 @@ def test_an_unverifiable_llm_summary_falls_back_to_a_labeled_extractive_one(serv
     )
     assert s.mode == "extractive" and s.status == "answered" and len(s.citations) >= 5
     assert any(w.startswith("llm_unverifiable") for w in s.warnings) and "You answer" not in s.answer
+
+
+def test_llm_answer_about_another_year_falls_back(service, fake_llm):
+    # the fake quotes the 2025 target, true words about another year than the one asked
+    a = answer(
+        "到2030年上市企业超过多少家？",
+        retriever=service.retriever,
+        settings=service.settings,
+        llm=chat(service, fake_llm),
+    )
+    assert (a.mode, a.status) == ("extractive", "not_found"), a.answer
+    assert any(w.startswith("llm_unverifiable: the question names a year") for w in a.warnings)
