@@ -226,10 +226,9 @@ _EN_SCALES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
 
 def _english_amounts(sentence: str) -> str:
     """Chinese amounts in English scale words: 2.5万亿元 → 2.5 trillion yuan, 8000亿 → 800 billion."""
+    from rag.text import UNIT_SCALE
 
     def say(m: re.Match) -> str:
-        from rag.text import UNIT_SCALE
-
         value = float(m.group(1)) * UNIT_SCALE[m.group(2)]
         scale, word = next(((s, w) for s, w in _EN_SCALES if value >= s), (1.0, ""))
         amount = f"{value / scale:f}".rstrip("0").rstrip(".") + (f" {word}" if word else "")
