@@ -27,7 +27,7 @@ DURATION = re.compile(
 )
 _DURATION_QUESTION = re.compile(r"多久|多长时间|多少(?:年|天|小时|分钟|个月)|how long", re.I)
 _PLACE_SUFFIX = re.compile(
-    r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|州|国|岛|镇|村|港|河|湖|海|地区|城|湾|山|街道|基地|机场|口岸|中心|馆|广场|体育场|会场|园区|公园)"
+    r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|州|国(?![际内外家企有资产务债货航籍旗歌学情土防民营])|岛|镇|村|港|河|湖|海|地区|城|湾|山|街道|基地|机场|口岸|中心|馆|广场|体育场|会场|园区|公园)"
 )
 _QUOTED_NAME = re.compile(r"[“「《『\"]([^”」》』\"]{2,24})[”」》』\"]")
 _ORG_SUFFIX = re.compile(
@@ -138,7 +138,8 @@ SAME_UNIT = {u: _PEOPLE for u in _PEOPLE}
 def has_quantity(text: str, unit: str | None = None) -> bool:
     """An amount that can answer "how many/much": a number that is not a year (or a Chinese
     one), in the asked unit (or a classifier of the same things) when the question names one."""
-    found = [a for a in amounts(text) if not a.is_year]
+    # (a year, a month or a day is a date, not an amount: 2022年10月30日)
+    found = [a for a in amounts(text) if not a.is_year and not a.unit.startswith(("月", "日", "号"))]
     if unit:
         units = SAME_UNIT.get(unit, (unit,))
         return any(

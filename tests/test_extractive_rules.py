@@ -47,7 +47,10 @@ def test_a_paragraph_about_another_province_or_work_does_not_answer():
 
 
 def test_asked_kinds_read_common_interrogatives_and_classifiers():
-    from rag.match import has_quantity
+    from rag.match import has_quantity, holds_kind
+
+    def sentence(text: str):
+        return gather([hit(text, 1)])[0].sentences[0]
 
     assert analyse("大会在什么地方举行？", idf).kind == "place"
     assert analyse("新规啥时候生效？", idf).kind == "time"
@@ -55,6 +58,13 @@ def test_asked_kinds_read_common_interrogatives_and_classifiers():
     assert has_quantity("应急管理部准备支援力量6347人。", "名")
     assert has_quantity("共有三位专家参加。", "名")
     assert not has_quantity("共调集消防车423辆。", "名")
+    # a month or a day is a date, not an amount (invented caption)
+    assert not has_quantity("10月30日，在村口拍摄的水电站大坝。")
+    assert has_quantity("水电站装机规模15兆瓦。")
+    # 国际 and 家国 are not places; 中国 and 布隆迪 are
+    q = analyse("大会将在哪里举办？", idf)
+    assert not holds_kind(q, sentence("大会得到25家国际机构支持。"))
+    assert holds_kind(q, sentence("大会将于8月16日在中国北京举行。"))
 
 
 def test_a_paragraph_that_never_says_the_asked_year_does_not_answer():
