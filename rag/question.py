@@ -205,6 +205,8 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
         from .crossling import english_terms, translations
 
         senses = translations(q)
+        # a capitalized word past the first is a name (Changzhou, Tripoli): the article must name it
+        capitalized = {w for n in _EN_NAME.findall(q) for w in english_terms(n)}
         for word in dict.fromkeys(english_terms(q)):
             zh = tuple(senses.get(word, ()))
             # the commonest sense found in the corpus sets the weight; a word with no sense is
@@ -219,6 +221,8 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
                         (weight or idf(word)) * (FRAME_WEIGHT if word in FRAME_WORDS else 1.0),
                         zh or (word,),
                         frame=word in FRAME_WORDS,
+                        noun=word in capitalized,
+                        proper=word in capitalized and bool(zh),
                     )
                 )
     else:
