@@ -12,14 +12,13 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from pathlib import Path
 
 from . import cache
 from .language import active
 from .text import STOPWORDS
 
-CACHE_VERSION = 4  # 4: Snowball stems
+CACHE_VERSION = 3  # 3: stems keep -eed (exceed)
 MAX_TRANSLATIONS = 12  # per English word; CEDICT lists "meeting" under ~150 headwords
 _WORD = re.compile(r"[a-z][a-z\-]+")
 _PAREN = re.compile(
@@ -57,6 +56,7 @@ NEWS_GLOSSARY: dict[str, list[str]] = {
     "attend": ["出席", "参加"],
     "speech": ["发言", "讲话"],
     "speak": ["发言", "讲话"],
+    "spoke": ["发言", "讲话"],
     "list": ["上市"],
     "company": ["企业", "公司"],
     "firm": ["企业", "公司"],
@@ -69,8 +69,10 @@ NEWS_GLOSSARY: dict[str, list[str]] = {
     "reporter": ["记者"],
     "output": ["产值", "规模", "总量"],
     "scale": ["规模"],
+    "industrial": ["工业", "产业"],
     "industry": ["产业", "工业"],
     "fund": ["资金"],
+    "funding": ["资金"],
     "capital": ["资本", "资金"],
     "investment": ["投入", "投资"],
     "high-tech": ["高新技术", "高企"],
@@ -107,77 +109,29 @@ NEWS_GLOSSARY: dict[str, list[str]] = {
 }
 
 
-# Past forms of common irregular English verbs → their base form, which dictionary glosses use
-# ("built" → build → 建设). From the list of English irregular verbs (Wiktionary, "Appendix:English
-# irregular verbs"), the verbs of news reporting; forms that are also other words (found, left,
-# lead, saw, fell) are left out.
-IRREGULAR = {
-    f: base
-    for base, forms in {
-        "become": "became",
-        "begin": "began begun",
-        "break": "broke broken",
-        "bring": "brought",
-        "build": "built",
-        "buy": "bought",
-        "catch": "caught",
-        "choose": "chose chosen",
-        "come": "came",
-        "draw": "drew drawn",
-        "drive": "drove driven",
-        "fight": "fought",
-        "fly": "flew flown",
-        "forbid": "forbade forbidden",
-        "give": "gave given",
-        "go": "went gone",
-        "grow": "grew grown",
-        "hold": "held",
-        "keep": "kept",
-        "lose": "lost",
-        "make": "made",
-        "meet": "met",
-        "pay": "paid",
-        "rise": "rose risen",
-        "say": "said",
-        "see": "seen",
-        "sell": "sold",
-        "send": "sent",
-        "speak": "spoke spoken",
-        "spend": "spent",
-        "steal": "stole stolen",
-        "strike": "struck",
-        "take": "took taken",
-        "teach": "taught",
-        "tell": "told",
-        "think": "thought",
-        "undertake": "undertook undertaken",
-        "win": "won",
-        "withdraw": "withdrew withdrawn",
-        "write": "wrote written",
-    }.items()
-    for f in forms.split()
-}
-
-
-@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """English stem by the Snowball (Porter2) algorithm, the same for a question's words and the
-    dictionary's glosses (chaired → chair, companies and company → compani, bonuses → bonus);
-    irregular past forms first go back to their base (built → build)."""
+    """Crude English stemming, enough to meet dictionary glosses (chaired → chair, companies → company)."""
     w = word.lower().strip("'-")
-    return _stemmer().stemWord(IRREGULAR.get(w, w)) if len(w) > 3 else w
+    for suffix, repl in (
+        ("ies", "y"),
+        ("ied", "y"),
+        ("sses", "ss"),
+        ("ches", "ch"),
+        ("shes", "sh"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", "e"),
+        ("s", ""),
+    ):
+        if (
+            w.endswith(suffix) and len(w) - len(suffix) >= 3 and not (suffix == "ed" and w.endswith("eed"))
+        ):  # exceed, need
+            return w[: -len(suffix)] + repl
+    return w
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("english")
-
-
-# Look-ups stem the question's words first (meeting → meet): the keys are stemmed alike, or some of
-# them (meeting, logistics, manufacturing, business) would never be found. One key per stem: spoke,
-# industrial and funding are found through speak, industry and fund.
+# Look-ups stem the question's words first (meeting → meet): the keys are stemmed alike, or six of
+# them (meeting, logistics, exceed, manufacturing, business, funding) would never be found.
 _GLOSSARY = {stem(k): v for k, v in NEWS_GLOSSARY.items()}
 
 
@@ -237,19 +191,8 @@ def index() -> Mapping[str, Iterable[str]] | cache.WordTable:
 def english_terms(question: str) -> list[str]:
     """The stemmed content words of an English question."""
     q = question.lower().replace("'s", "")
-    words = [stem(w) for w in _WORD.findall(q) if not _stopword(w)]
+    words = [stem(w) for w in _WORD.findall(q) if w not in STOPWORDS and stem(w) not in STOPWORDS]
     return words + re.findall(r"\d+(?:\.\d+)?%?", q)  # numbers are matched as they are
-
-
-def _stopword(word: str) -> bool:
-    """A stopword or an inflected one (says, mentioned, articles); an agent noun is not one of its
-    verb's forms (reporter is not report)."""
-    return word in STOPWORDS or (stem(word) in _stop_stems() and not word.endswith(("er", "or")))
-
-
-@lru_cache(maxsize=1)
-def _stop_stems() -> frozenset[str]:
-    return frozenset(stem(w) for w in STOPWORDS if w.isascii())
 
 
 def translations(question: str) -> dict[str, list[str]]:

@@ -205,8 +205,10 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
         from .crossling import english_terms, translations
 
         senses = translations(q)
-        # a capitalized word past the first is a name (Changzhou, Tripoli): the article must name it
-        capitalized = {w for n in _EN_NAME.findall(q) for w in english_terms(n)}
+        # a capitalized word past the first, standing alone, is a name (Changzhou, Tripoli): the
+        # article must name it (a capitalized phrase is a title that Chinese says in other words:
+        # the 14th Five-Year Plan is 十四五)
+        capitalized = {w for n in _EN_NAME.findall(q) if not re.search(r"[ -]", n) for w in english_terms(n)}
         for word in dict.fromkeys(english_terms(q)):
             zh = tuple(senses.get(word, ()))
             # the commonest sense found in the corpus sets the weight; a word with no sense is
