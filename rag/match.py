@@ -129,6 +129,12 @@ def name_conflict(profile: QuestionProfile, ev: Evidence) -> bool:
     return False
 
 
+def person_absent(profile: QuestionProfile, article: str) -> bool:
+    """The question is about a person (`QuestionProfile.people`) whom the article never names:
+    李俊升's career is not told by an article about 李俊华."""
+    return any(n not in article for n in profile.people)
+
+
 # Classifiers that count the same things: people are counted in 名, 人 or 位 ("多少名救援人员" is
 # answered by "6347人"; the classifiers of Chinese grammar, e.g. 《现代汉语八百词》)
 _PEOPLE = ("名", "人", "位")

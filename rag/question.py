@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .lexicon import Lexicon, lexicon
+from .lexicon import ROLE_RE, Lexicon, lexicon, person_names
 from .text import could_be_year, has_cjk, named, nfkc, number_values, precise_words
 
 # The not-found sentinel: one constant per answer language, shared by the code, prompts and tests.
@@ -134,6 +134,7 @@ class QuestionProfile:
     is_set: bool = False
     names: tuple[str, ...] = ()  # English names in the question, lower-case, no spaces (shenglei)
     named: tuple[tuple[str, frozenset[str]], ...] = ()  # places and works the question names (text.named)
+    people: tuple[str, ...] = ()  # Chinese personal names the question is about (`asked_people`)
     parts: tuple[str, ...] = field(default=())  # the questions inside a two-part question
 
     @property
@@ -193,6 +194,19 @@ def split_parts(question: str) -> tuple[str, ...]:
         p for p in pieces if len(p) >= 4 and re.search(r"[\u4e00-\u9fff]{2}|[A-Za-z]{3}", p)
     ]  # not "#3-0"
     return tuple(pieces) if len(pieces) > 1 else (question,)
+
+
+def asked_people(question: str) -> tuple[str, ...]:
+    """The personal names a Chinese question is about, lower case: a name that opens the question
+    or a clause of it, or follows a title (李俊升曾在哪些医院工作过, 部长李国英…); a surname inside a
+    phrase is mostly not a name (多少钱来扶持: 钱来)."""
+    q = nfkc(question)
+    out = []
+    for n in person_names(q):
+        before = q[: q.find(n)]
+        if not before or before[-1] in '，,、；;：:“"' or ROLE_RE.search(before[-8:]):
+            out.append(n.lower())
+    return tuple(out)
 
 
 def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionProfile:
@@ -282,5 +296,6 @@ def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionPr
         is_set=is_set,
         names=names,
         named=() if english else tuple(sorted(named(q).items())),
+        people=() if english else asked_people(q),
         parts=split_parts(question),
     )
