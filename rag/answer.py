@@ -12,7 +12,7 @@ from .errors import LLMError, QuestionError
 from .evidence import Evidence, gather
 from .extractive import extract_answer
 from .llm import ChatModel, OnToken
-from .match import has_quantity, years_unsaid
+from .match import has_quantity, person_absent, years_unsaid
 from .prompts import Budget, context, load_template, system_prompt
 from .question import QuestionProfile, analyse
 from .records import Answer, CrossScorer, Filters, Mode
@@ -76,6 +76,20 @@ def speaks_of_asked_year(profile: QuestionProfile, evidence: Sequence[Evidence],
         return True
     cited_ev = [ev for ev in evidence if ev.hit.ref in cited]
     return not cited_ev or any(not years_unsaid(profile, ev) for ev in cited_ev)
+
+
+def names_asked_person(profile: QuestionProfile, evidence: Sequence[Evidence], cited: set[str]) -> bool:
+    """A question about a person (李俊升) is answered from an article that names them: the
+    articles of the cited paragraphs (their title and retrieved paragraphs) are read."""
+    if not profile.people:
+        return True
+    docs = {ev.doc_id for ev in evidence if ev.hit.ref in cited}
+    articles = [
+        nfkc(next(ev.hit.title for ev in evidence if ev.doc_id == d)).lower()
+        + "".join(ev.norm for ev in evidence if ev.doc_id == d)
+        for d in docs
+    ]
+    return not articles or any(not person_absent(profile, a) for a in articles)
 
 
 def retrieval_query(question: str, history: Sequence[str] | None) -> str:
@@ -147,6 +161,10 @@ def answer(
             profile, evidence, {c.ref for c in checked.citations}
         ):
             unusable = "the question names a year that no cited paragraph speaks of"
+        elif checked.status != "not_found" and not names_asked_person(
+            profile, evidence, {c.ref for c in checked.citations}
+        ):
+            unusable = "the question is about a person that no cited article names"
         if unusable:
             warnings += checked.warnings + [f"llm_unverifiable: {unusable}; answered extractively instead"]
             checked = None

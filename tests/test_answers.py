@@ -321,3 +321,22 @@ def test_llm_answer_about_another_year_falls_back(service, fake_llm):
     )
     assert (a.mode, a.status) == ("extractive", "not_found"), a.answer
     assert any(w.startswith("llm_unverifiable: the question names a year") for w in a.warnings)
+
+
+def test_llm_answer_about_a_person_no_cited_article_names_falls_back(service, fake_llm):
+    # invented name: the fake quotes the seed's 盛蕾要求…抓项目建设, which is about another person
+    a = answer(
+        "钟立晨要求各级各部门怎样抓项目建设？",
+        retriever=service.retriever,
+        settings=service.settings,
+        llm=chat(service, fake_llm),
+    )
+    assert (a.mode, a.status) == ("extractive", "not_found"), a.answer
+    assert any(w.startswith("llm_unverifiable: the question is about a person") for w in a.warnings)
+    named = answer(
+        "盛蕾要求各级各部门怎样抓项目建设？",
+        retriever=service.retriever,
+        settings=service.settings,
+        llm=chat(service, fake_llm),
+    )
+    assert named.mode == "llm" and named.status == "answered", named.answer
