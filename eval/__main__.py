@@ -360,7 +360,7 @@ def table(result: dict) -> str:
     if result.get("faults"):
         f = result["faults"]
         lines.append(
-            f"faults: planted falsehoods surviving {f['planted_falsehoods_surviving']} of {f['planted_falsehoods']}; true claims kept {f['true_claims_kept']} ({f['true_kept']} of {f['planted_true']})"
+            f"faults: planted falsehoods surviving {f['planted_falsehoods_surviving']} of {f['planted_falsehoods']}; true claims kept {f['true_claims_kept']} ({f['true_kept']} of {f['planted_true']}; {f['true_unjudged']} more in answers that fell back for what the question asks)"
         )
     return "\n".join(lines)
 
@@ -440,13 +440,17 @@ def report(result: dict, baseline: dict, failures: list[str], meta: dict) -> str
             "",
             "## Planted claims (fake model faults)",
             "",
-            "| fault | planted | false surviving | true kept |",
-            "|---|---|---|---|",
+            "| fault | planted | false surviving | true kept | true unjudged |",
+            "|---|---|---|---|---|",
         ]
         for name, f in result["faults"]["by_fault"].items():
-            lines.append(f"| {name} | {f['planted']} | {f['false_surviving']} | {f['true_kept']} |")
+            lines.append(
+                f"| {name} | {f['planted']} | {f['false_surviving']} | {f['true_kept']} | {f.get('true_unjudged', 0)} |"
+            )
         lines += ["", "False claims that survived:", ""] + [f"- {x}" for x in result["faults"]["survivors"]]
         lines += ["", "True claims lost:", ""] + [f"- {x}" for x in result["faults"].get("lost", [])]
+        lines += ["", "True claims in answers that fell back for what the question asks (unjudged):", ""]
+        lines += [f"- {x}" for x in result["faults"].get("unjudged", [])]
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,10 @@
 Each planted claim is recorded by the fake server (`FakeLLMServer.planted`) as it writes it, so
 the score needs no labels: a false claim *survives* when its text is still in the final answer;
 a true claim (a right sentence cited to the wrong block, or reworded) is *kept* when its text is
-in the answer and cited to a paragraph that holds its source sentence.
+in the answer and cited to a paragraph that holds its source sentence. A true claim in an answer
+that fell back for what the question asks (the asked amount, year or person is not in it:
+`llm_unverifiable: the question …`) was not judged by verification: it is counted apart, as
+*unjudged*, not as kept or lost.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from .data import Item
 from .fake_llm import PLANTED_FAULTS
 from .score import normalize
 
+QUESTION_FALLBACK = "llm_unverifiable: the question"
 PER_SET = 10  # Chinese questions per set for each fault: 8 faults × ~25 questions ≈ 200 answers
 ENGLISH = 5
 
@@ -52,13 +56,22 @@ def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int) -> d
     by_fault: dict[str, dict] = {}
     survivors: list[str] = []
     lost: list[str] = []  # true claims dropped or left cited wrongly
+    unjudged: list[str] = []
     for fault in PLANTED_FAULTS:
         llm = OpenAIChat.from_settings(
             settings.model_copy(
                 update={"openai_base_url": server.base_url, "llm_model": f"fake-model fault={fault}"}
             )
         )
-        f = {"questions": 0, "planted": 0, "false": 0, "false_surviving": 0, "true": 0, "true_kept": 0}
+        f = {
+            "questions": 0,
+            "planted": 0,
+            "false": 0,
+            "false_surviving": 0,
+            "true": 0,
+            "true_kept": 0,
+            "true_unjudged": 0,
+        }
         for it in _questions(sets, fault):
             server.planted.clear()
             ans = answer(it.question, retriever=svc.retriever, settings=settings, llm=llm, k=k)
@@ -70,6 +83,9 @@ def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int) -> d
                     if _present(p.get("quote", p["claim"]), ans.answer):
                         f["false_surviving"] += 1
                         survivors.append(f"{fault}: {it.id} kept “{p['claim']}” → {ans.answer[:160]}")
+                elif any(w.startswith(QUESTION_FALLBACK) for w in ans.warnings):
+                    f["true_unjudged"] += 1
+                    unjudged.append(f"{fault}: {it.id} “{p['claim'][:60]}” → {ans.answer[:100]}")
                 else:
                     f["true"] += 1
                     kept = _present(p["claim"], ans.answer) and _cited_right(p["claim"], p["source"], ans)
@@ -88,7 +104,9 @@ def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int) -> d
         "planted_true": true,
         "true_kept": kept,
         "true_claims_kept": round(kept / true, 3) if true else 1.0,
+        "true_unjudged": sum(f["true_unjudged"] for f in by_fault.values()),
         "by_fault": by_fault,
         "survivors": survivors,
         "lost": lost,
+        "unjudged": unjudged,
     }
