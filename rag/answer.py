@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from . import tokens
 from .config import Settings
 from .errors import LLMError, QuestionError
-from .evidence import Evidence, gather
+from .evidence import Evidence, articles, gather
 from .extractive import extract_answer
 from .llm import ChatModel, OnToken
 from .match import has_quantity, person_absent, years_unsaid
@@ -83,13 +83,9 @@ def names_asked_person(profile: QuestionProfile, evidence: Sequence[Evidence], c
     articles of the cited paragraphs (their title and retrieved paragraphs) are read."""
     if not profile.people:
         return True
+    told = articles(evidence)
     docs = {ev.doc_id for ev in evidence if ev.hit.ref in cited}
-    articles = [
-        nfkc(next(ev.hit.title for ev in evidence if ev.doc_id == d)).lower()
-        + "".join(ev.norm for ev in evidence if ev.doc_id == d)
-        for d in docs
-    ]
-    return not articles or any(not person_absent(profile, a) for a in articles)
+    return not docs or any(not person_absent(profile, told[d]) for d in docs)
 
 
 def retrieval_query(question: str, history: Sequence[str] | None) -> str:

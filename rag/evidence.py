@@ -4,7 +4,7 @@ tokens, numbers (with the unit and the words attached to each) and the people na
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -128,6 +128,16 @@ class Evidence:
     @property
     def doc_id(self) -> str:
         return self.hit.chunk.doc_id
+
+
+def articles(evidence: Iterable[Evidence]) -> dict[str, str]:
+    """doc_id → what its article says among the evidence: its title and its retrieved paragraphs
+    (normalized, in retrieval order). A news paragraph leaves to its article what the article has
+    said (the city, the meeting, the person)."""
+    out: dict[str, str] = {}
+    for ev in sorted(evidence, key=lambda e: e.n):
+        out[ev.doc_id] = out.get(ev.doc_id, nfkc(ev.hit.title).lower()) + ev.norm
+    return out
 
 
 def gather(hits: Sequence[Hit]) -> list[Evidence]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .evidence import Evidence, Sentence, gather
+from .evidence import Evidence, Sentence, articles, gather
 from .match import (
     coverage,
     holds_head,
@@ -35,7 +35,7 @@ from .match import (
 )
 from .question import IdfFn, QuestionProfile, Term, analyse, list_note
 from .records import Hit
-from .text import nfkc, words
+from .text import words
 from .timewords import annotate
 from .verify import with_markers
 
@@ -160,9 +160,7 @@ def candidates(profile: QuestionProfile, evidence: Sequence[Evidence]) -> list[C
     top_doc = max(best_doc_cov, key=lambda d: best_doc_cov[d], default=None)
     # a news paragraph leaves to its article what the article has said (the city, the meeting):
     # the question's words found in the title or any retrieved paragraph of the same article
-    doc_text: dict[str, str] = {}
-    for ev in evidence:
-        doc_text[ev.doc_id] = doc_text.get(ev.doc_id, nfkc(ev.hit.title).lower()) + ev.norm
+    doc_text = articles(evidence)
     doc_tokens = {d: frozenset(words(t)) for d, t in doc_text.items()}
     doc_cov = {d: coverage(topic, t, doc_tokens[d]) for d, t in doc_text.items()}
     # the names of the question (常州, 中国电信) must be somewhere in the article, and its common
@@ -274,7 +272,7 @@ def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> l
     if (
         name_conflict(profile, ranked[0].ev)
         or years_unsaid(profile, ranked[0].ev)
-        or person_absent(profile, _article(ranked))
+        or person_absent(profile, articles({c.ev.n: c.ev for c in ranked}.values())[ranked[0].ev.doc_id])
     ):
         return []  # rules, not fitted signals: another province, work, year or person
     if profile.is_set:  # the items of one article's list: other posts' sentences are not its items
@@ -297,13 +295,6 @@ def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> l
     return sorted(
         chosen, key=lambda c: (c.ev.doc_id, c.ev.hit.chunk.paragraph, c.sentence.position)
     )  # reading order
-
-
-def _article(ranked: list[Candidate]) -> str:
-    """What the best sentence's article says among the retrieved paragraphs, with its title."""
-    top = ranked[0].ev
-    paragraphs = {id(c.ev): c.ev.norm for c in ranked if c.ev.doc_id == top.doc_id}
-    return nfkc(top.hit.title).lower() + "".join(paragraphs.values())
 
 
 def compose(profile: QuestionProfile, chosen: list[Candidate]) -> str:
