@@ -25,6 +25,13 @@ TIME_EXPR = re.compile(
 DURATION = re.compile(
     r"\d+(?:\.\d+)?\s*(?:多)?(?:年|个月|天|日|小时|分钟|秒|周)|[一二三四五六七八九十两半几]+(?:年|个月|天|小时|分钟|周)"
 )
+# The time of the report, not of what it reports: a dateline (新华社北京8月1日电, 中新网肇庆7月26日电)
+# and the day a reporter learned something (记者8月2日从…获悉, 17日，记者从…获悉), and words that
+# place a report in time without dating it (日前, 近日: "recently"); Chinese news writing's
+# conventions (电头, 消息来源).
+REPORT_TIME = re.compile(
+    r"\d{1,2}\s*月\s*\d{1,2}\s*日\s*电|(?:\d{1,2}\s*月\s*)?\d{1,2}\s*日(?=[，,]?[^。；;]{0,30}?(?:获悉|了解到|得知))|日前|近日"
+)
 _DURATION_QUESTION = re.compile(r"多久|多长时间|多少(?:年|天|小时|分钟|个月)|how long", re.I)
 # (国 ends a country's name, not 国际, 国内, 国家…)
 _PLACE_SUFFIX = re.compile(
@@ -167,7 +174,9 @@ def holds_kind(profile: QuestionProfile, s: Sentence) -> bool:
     if kind == "quantity":
         return has_quantity(text, profile.unit)
     if kind == "time":
-        return bool((DURATION if _DURATION_QUESTION.search(q) else TIME_EXPR).search(text))
+        return bool(
+            (DURATION if _DURATION_QUESTION.search(q) else TIME_EXPR).search(REPORT_TIME.sub("", text))
+        )
     if kind == "person":
         return any(n not in q for n in s.names) or (profile.english and bool(s.names))
     if kind == "place":

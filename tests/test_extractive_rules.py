@@ -61,6 +61,10 @@ def test_asked_kinds_read_common_interrogatives_and_classifiers():
     # a month or a day is a date, not an amount (invented caption)
     assert not has_quantity("10月30日，在村口拍摄的水电站大坝。")
     assert has_quantity("水电站装机规模15兆瓦。")
+    # the dateline's day and "日前" place the report in time; they do not say when something happens
+    when = analyse("新规什么时候生效？", idf)
+    assert not holds_kind(when, sentence("新华社北京8月5日电（记者张三）日前，有关部门发布新规。"))
+    assert holds_kind(when, sentence("新规自2023年9月4日起施行。"))
     # 国际 and 家国 are not places; 中国 and 布隆迪 are
     q = analyse("大会将在哪里举办？", idf)
     assert not holds_kind(q, sentence("大会得到25家国际机构支持。"))
