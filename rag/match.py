@@ -20,17 +20,17 @@ CHAR_CREDIT = 0.5
 CHAR_SHARE = 0.6  # share of a term's character bigrams that must be present for CHAR_CREDIT
 
 TIME_EXPR = re.compile(
-    r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[今明去前昨后]年|[今明昨前]天|本月|上旬|中旬|下旬|月底|月初|年底|年初|年内|上半年|下半年|上午|下午|凌晨|晚上|早晨|当天|当日|日前|近日|周[一二三四五六日末]|星期[一二三四五六日天]|\d{1,2}[:：]\d{2}"
+    r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[今明去前昨后]年|[今明昨前]天|本月|上旬|中旬|下旬|月底|月初|年底|年初|年内|上半年|下半年|上午|下午|凌晨|晚上|早晨|当天|当日|周[一二三四五六日末]|星期[一二三四五六日天]|\d{1,2}[:：]\d{2}"
 )
 DURATION = re.compile(
     r"\d+(?:\.\d+)?\s*(?:多)?(?:年|个月|天|日|小时|分钟|秒|周)|[一二三四五六七八九十两半几]+(?:年|个月|天|小时|分钟|周)"
 )
 # The time of the report, not of what it reports: a dateline (新华社北京8月1日电, 中新网肇庆7月26日电)
-# and the day a reporter learned something (记者8月2日从…获悉, 17日，记者从…获悉), and words that
-# place a report in time without dating it (日前, 近日: "recently"); Chinese news writing's
-# conventions (电头, 消息来源).
+# and the day a reporter learned something (记者8月2日从…获悉, 17日，记者从…获悉); Chinese news
+# writing's conventions (电头, 消息来源). (日前 and 近日, "recently", are not in TIME_EXPR: they
+# place a report in time without dating anything.)
 REPORT_TIME = re.compile(
-    r"\d{1,2}\s*月\s*\d{1,2}\s*日\s*电|(?:\d{1,2}\s*月\s*)?\d{1,2}\s*日(?=[，,]?[^。；;]{0,30}?(?:获悉|了解到|得知))|日前|近日"
+    r"\d{1,2}\s*月\s*\d{1,2}\s*日\s*电|(?:\d{1,2}\s*月\s*)?\d{1,2}\s*日(?=[，,]?[^。；;]{0,30}?(?:获悉|了解到|得知))"
 )
 _DURATION_QUESTION = re.compile(r"多久|多长时间|多少(?:年|天|小时|分钟|个月)|how long", re.I)
 # (国 ends a country's name, not 国际, 国内, 国家…)
