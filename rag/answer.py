@@ -144,6 +144,7 @@ def answer(
     mode: Mode
     if raw is not None:
         checked = verify(raw, hits, q, cross, evidence=evidence, idf=idf)
+        cited = {c.ref for c in checked.citations}
         unusable = None
         if checked.status == "not_found" and any(
             w.startswith("no_verified_citations") for w in checked.warnings
@@ -153,13 +154,9 @@ def answer(
         elif checked.status != "not_found" and not holds_asked_amount(profile, checked.text):
             # "上市企业超过多少家？" answered with sentences that hold no amount: true quotes, no answer
             unusable = "the question asks how many or how much and the model's answer holds no amount"
-        elif checked.status != "not_found" and not speaks_of_asked_year(
-            profile, evidence, {c.ref for c in checked.citations}
-        ):
+        elif checked.status != "not_found" and not speaks_of_asked_year(profile, evidence, cited):
             unusable = "the question names a year that no cited paragraph speaks of"
-        elif checked.status != "not_found" and not names_asked_person(
-            profile, evidence, {c.ref for c in checked.citations}
-        ):
+        elif checked.status != "not_found" and not names_asked_person(profile, evidence, cited):
             unusable = "the question is about a person that no cited article names"
         if unusable:
             warnings += checked.warnings + [f"llm_unverifiable: {unusable}; answered extractively instead"]

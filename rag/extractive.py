@@ -272,7 +272,7 @@ def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> l
     if (
         name_conflict(profile, ranked[0].ev)
         or years_unsaid(profile, ranked[0].ev)
-        or person_absent(profile, articles({c.ev.n: c.ev for c in ranked}.values())[ranked[0].ev.doc_id])
+        or (profile.people and person_absent(profile, _article(ranked)))
     ):
         return []  # rules, not fitted signals: another province, work, year or person
     if profile.is_set:  # the items of one article's list: other posts' sentences are not its items
@@ -295,6 +295,11 @@ def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> l
     return sorted(
         chosen, key=lambda c: (c.ev.doc_id, c.ev.hit.chunk.paragraph, c.sentence.position)
     )  # reading order
+
+
+def _article(ranked: list[Candidate]) -> str:
+    """The best sentence's article among the evidence (`evidence.articles`)."""
+    return articles({c.ev.n: c.ev for c in ranked}.values())[ranked[0].ev.doc_id]
 
 
 def compose(profile: QuestionProfile, chosen: list[Candidate]) -> str:
