@@ -18,7 +18,7 @@ from . import cache
 from .language import active
 from .text import STOPWORDS
 
-CACHE_VERSION = 3  # 3: stems keep -eed (exceed)
+CACHE_VERSION = 4  # 3: stems keep -eed (exceed); 4: "a; b; c" glosses are three translations
 MAX_TRANSLATIONS = 12  # per English word; CEDICT lists "meeting" under ~150 headwords
 _WORD = re.compile(r"[a-z][a-z\-]+")
 _PAREN = re.compile(
@@ -106,7 +106,26 @@ NEWS_GLOSSARY: dict[str, list[str]] = {
     "foster": ["培育"],
     "issue": ["出台", "发布", "印发"],
     "document": ["文件", "意见", "政策", "通报"],
+    "social": ["社会"],  # CEDICT has "society" only, so social capital/security found 社交, 风俗
+    "acting": ["代理"],  # the acting mayor (代理市长); kept whole, not stemmed to "act"
+    # time phrases that Chinese says in one word (resolved to the post's year by rag.timewords)
+    "this year": ["今年"],
+    "last year": ["去年"],
+    "next year": ["明年"],
+    # number words: CEDICT's single characters are left out, so "five" found 五粮液 and 击掌
+    "one": ["一"],
+    "two": ["两", "二"],
+    "three": ["三"],
+    "four": ["四"],
+    "five": ["五"],
+    "six": ["六"],
+    "seven": ["七"],
+    "eight": ["八"],
+    "nine": ["九"],
+    "ten": ["十"],
 }
+# phrases and words looked up whole, before stemming ("acting" is not "act")
+_WHOLE = {k: v for k, v in NEWS_GLOSSARY.items() if " " in k or k in ("acting",)}
 
 
 def stem(word: str) -> str:
@@ -132,7 +151,8 @@ def stem(word: str) -> str:
 
 # Look-ups stem the question's words first (meeting → meet): the keys are stemmed alike, or six of
 # them (meeting, logistics, exceed, manufacturing, business, funding) would never be found.
-_GLOSSARY = {stem(k): v for k, v in NEWS_GLOSSARY.items()}
+_GLOSSARY = {stem(k): v for k, v in NEWS_GLOSSARY.items() if k not in _WHOLE} | _WHOLE
+_WHOLE_RE = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(_WHOLE, key=len, reverse=True))) + r")\b")
 
 
 def _build() -> dict[str, list[str]]:
@@ -160,7 +180,9 @@ def _build() -> dict[str, list[str]]:
             simp = m.group(2)
             if len(simp) < 2 or not all("\u4e00" <= ch <= "\u9fff" for ch in simp):
                 continue  # single characters are too ambiguous to search for
-            for gloss in m.group(3).split("/"):
+            # "/" separates senses and ";" near-synonyms within one ("country; nation; state"):
+            # each is a translation of its own, not a three-word explanation
+            for gloss in re.split(r"[/;]", m.group(3)):
                 words = [stem(w) for w in _WORD.findall(_PAREN.sub(" ", gloss).lower())]
                 words = [w for w in words if w not in _DEF_STOP and len(w) > 1]
                 if not words or len(words) > 4:
@@ -191,8 +213,10 @@ def index() -> Mapping[str, Iterable[str]] | cache.WordTable:
 def english_terms(question: str) -> list[str]:
     """The stemmed content words of an English question."""
     q = question.lower().replace("'s", "")
+    whole = _WHOLE_RE.findall(q)
+    q = _WHOLE_RE.sub(" ", q)
     words = [stem(w) for w in _WORD.findall(q) if w not in STOPWORDS and stem(w) not in STOPWORDS]
-    return words + re.findall(r"\d+(?:\.\d+)?%?", q)  # numbers are matched as they are
+    return whole + words + re.findall(r"\d+(?:\.\d+)?%?", q)  # numbers are matched as they are
 
 
 def translations(question: str) -> dict[str, list[str]]:
