@@ -21,6 +21,8 @@ CHAR_SHARE = 0.6  # share of a term's character bigrams that must be present for
 
 TIME_EXPR = re.compile(
     r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*[日号]|[今明去前昨后]年|[今明昨前]天|本月|上旬|中旬|下旬|月底|月初|年底|年初|年内|上半年|下半年|上午|下午|凌晨|晚上|早晨|当天|当日|周[一二三四五六日末]|星期[一二三四五六日天]|\d{1,2}[:：]\d{2}"
+    # the Chinese calendar: a year of the zodiac (虎年) and the public holidays
+    r"|[鼠牛虎兔龙蛇马羊猴鸡狗猪]年|春节|元旦|元宵节?|清明节?|劳动节|端午节?|中秋节?|国庆节?|除夕"
 )
 DURATION = re.compile(
     r"\d+(?:\.\d+)?\s*(?:多)?(?:年|个月|天|日|小时|分钟|秒|周)|[一二三四五六七八九十两半几]+(?:年|个月|天|小时|分钟|周)"

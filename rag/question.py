@@ -68,7 +68,11 @@ FRAME_WORDS = frozenset(
 FRAME_WEIGHT = 0.25
 
 SET_QUESTION = re.compile(
-    r"哪些|哪几|有什么|分别|列举|都有|包括|哪[两三四五六七八九十][个项条大种类]|all\b|list\b|which\b.*\b(?:are|were)\b|what are\b|what kinds?\b",
+    r"哪些|哪几|有什么|分别|列举|都有|包括|哪[两三四五六七八九十][个项条大种类]|all\b|list\b|which\b.*\b(?:are|were)\b|what are\b|what kinds?\b"
+    # "which industries", "which future industries does…": a plural noun after which (not "which
+    # city hosts": a plural-looking word after an adjective counts only before an auxiliary)
+    r"|\bwhich (?!(?:is|was|has|does|this|its|his)\b)[a-z-]*[a-rt-z]s\b"
+    r"|\bwhich [a-z-]+ [a-z-]*[a-rt-z]s (?:do|does|did|are|were|will|would|should|can|could|have|had)\b",
     re.I,
 )
 # "目标是什么": Chinese nouns have no plural, so a question after the targets asks for all of them
@@ -81,7 +85,8 @@ PLURAL_FRAME = re.compile(
 KIND_PATTERNS: dict[str, str] = {
     "time": r"什么时候|啥时候|几时|何时|哪天|哪一天|哪一年|哪年|哪个月|几月|几号|几点|什么时间|时间是|日期|多久|多长时间|when\b|what (?:year|date|day|time)|which (?:year|day|month)|how long",
     "quantity": r"多少|几[个家项名人次条座所件辆架吨台株批成倍]|百分之几|多大|多高|多远|多长|多重|比例|比重|占比|增速|增幅|how (?:many|much|large|big|far|high)|what (?:share|percentage|proportion)|percent|\brate\b",
-    "person": r"谁|哪位|什么人|哪个人|who\b|whom\b",
+    "person": r"谁|哪位|什么人|哪个人|哪(?:个|名)?(?:记者|官员|领导|专家|负责人)|who\b|whom\b"
+    r"|which (?:reporter|journalist|official|leader|minister|mayor|secretary|person|expert|scientist)\b",
     "org": r"哪个(?:部门|机构|单位|公司|企业|组织|团体|学校|大学|医院|银行)|哪家|哪些(?:部门|单位|机构|企业|公司)|which (?:company|companies|firm|agency|department|organi[sz]ation|institution|bank)",
     "place": r"哪里|哪儿|在哪|何地|何处|什么地方|什么位置|哪个(?:国家|省|市|城市|地区|州|县|区|镇|村|港|岛|地方)|哪些(?:国家|地区|城市|地方)|where\b|which (?:country|city|province|region|state|place)",
     # "名称是什么/叫什么": the answer is a name, which Chinese news puts in quotes or title marks

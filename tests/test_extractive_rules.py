@@ -65,6 +65,8 @@ def test_asked_kinds_read_common_interrogatives_and_classifiers():
     when = analyse("新规什么时候生效？", idf)
     assert not holds_kind(when, sentence("新华社北京8月5日电（记者张三）日前，有关部门发布新规。"))
     assert holds_kind(when, sentence("新规自2023年9月4日起施行。"))
+    # the Chinese calendar dates too: a zodiac year, a public holiday (invented)
+    assert holds_kind(when, sentence("兔年春节前，新规正式施行。"))
     # 国际 and 家国 are not places; 中国 and 布隆迪 are
     q = analyse("大会将在哪里举办？", idf)
     assert not holds_kind(q, sentence("大会得到25家国际机构支持。"))

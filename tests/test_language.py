@@ -72,6 +72,13 @@ def test_question_profiles():
     assert count.kind == "quantity" and count.unit == "家" and not count.is_set
     who = analyse("谁主持了会议？", idf)
     assert who.kind == "person"
+    # a role after which/哪 asks for a person; a plural noun after which asks for a list
+    assert analyse("Which reporter wrote the story?", idf).kind == "person"
+    assert analyse("哪个记者报道了此事？", idf).kind == "person"
+    assert analyse("Which future industries does the city plan?", idf).is_set
+    assert analyse("Which units spoke at the meeting?", idf).is_set
+    assert not analyse("Which city hosts the fair?", idf).is_set
+    assert not analyse("Which is the largest firm?", idf).is_set
 
 
 def test_a_capitalized_english_word_is_a_name_the_article_must_hold():
