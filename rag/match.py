@@ -181,10 +181,16 @@ def holds_kind(profile: QuestionProfile, s: Sentence) -> bool:
         )
     if kind == "person":
         return any(n not in q for n in s.names) or (profile.english and bool(s.names))
-    if kind == "place":
-        return any(m.group(0) not in q for m in _PLACE_SUFFIX.finditer(text))
-    if kind == "org":
-        return any(m.group(0) not in q for m in _ORG_SUFFIX.finditer(text))
+    if kind in ("place", "org"):
+        # a place or body the question names is not the answer, however the pattern cut it
+        # ("让常州" is 常州 with the verb before it; an English question names 常州 as Changzhou);
+        # the pattern's prefix may run back over a name the question has ("的洪玛奈进入美国": 美国)
+        named = [f for t in profile.terms if t.proper for f in t.forms if len(f) >= 2]
+        pattern = _PLACE_SUFFIX if kind == "place" else _ORG_SUFFIX
+        return any(
+            m.group(0) not in q and not any(m.group(0).endswith(f) for f in named)
+            for m in pattern.finditer(text)
+        )
     if kind == "name":
         return any(m.group(1) not in q for m in _QUOTED_NAME.finditer(s.text))
     if kind == "goal":

@@ -71,6 +71,11 @@ def test_asked_kinds_read_common_interrogatives_and_classifiers():
     q = analyse("大会将在哪里举办？", idf)
     assert not holds_kind(q, sentence("大会得到25家国际机构支持。"))
     assert holds_kind(q, sentence("大会将于8月16日在中国北京举行。"))
+    # the place the question names is not the answer, in either language (invented sentences)
+    for ask in ("Which country should Changzhou's products measure up to?", "常州产品要向哪个国家看齐？"):
+        country = analyse(ask, idf)
+        assert not holds_kind(country, sentence("让常州制造成为高品质的代名词。")), ask
+        assert holds_kind(country, sentence("使常州质量向德国质量看齐。")), ask
 
 
 def test_a_paragraph_that_never_says_the_asked_year_does_not_answer():
