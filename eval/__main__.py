@@ -220,11 +220,7 @@ def thresholds_from(result: dict) -> dict[str, dict[str, float]]:
 
 
 def _group(rows: list[dict], set_name: str, split: str, new_only: bool = False) -> list[dict]:
-    return [
-        r
-        for r in rows
-        if r["set"] == set_name and r["split"] == split and (r["new"] or not new_only)
-    ]
+    return [r for r in rows if r["set"] == set_name and r["split"] == split and (r["new"] or not new_only)]
 
 
 def columns(sets: dict[str, list[Item]], splits: Sequence[str]) -> list[tuple[str, str, bool]]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from .evidence import Evidence, Sentence, articles, gather
 from .match import (
     coverage,
+    has_quantity,
     holds_head,
     holds_kind,
     name_conflict,
@@ -292,6 +293,10 @@ def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> l
                 if c.x["kind_ok"] and c.ev.doc_id == top.ev.doc_id and c.p >= top.p * model.list_ratio
             ]
             chosen += typed[:1]
+            if profile.kind == "quantity" and not any(has_quantity(c.sentence.norm) for c in chosen):
+                # "how many" answered with no amount at all (in any unit: 930个 answers 多少台) is a
+                # near miss, not an answer
+                return []
     return sorted(
         chosen, key=lambda c: (c.ev.doc_id, c.ev.hit.chunk.paragraph, c.sentence.position)
     )  # reading order

@@ -47,6 +47,10 @@ _ORG_SUFFIX = re.compile(
 GOAL_EXPR = re.compile(
     r"力争|确保|争取|目标|指标|计划|规划|预计|有望|到\d{4}\s*年|将[^，。；]{0,6}(?:达到|实现|建成|突破|超过|形成|完成)|要[^，。；]{0,8}(?:达到|实现|建成|突破|超过|形成|完成|打造|培育)"
 )
+# a share said in words: 三分之二, 百分之五, 七成
+_CN_SHARE = re.compile(
+    r"[一二三四五六七八九十百千]+分之[一二三四五六七八九十百千零点]+|[一二三四五六七八九十]成(?![立为果员])"
+)
 _CN_QUANTITY = re.compile(
     r"[一二三四五六七八九十百千万两几]+(?:分之[一二三四五六七八九十]+|成|倍|[个家项名人条座所件辆架吨台])|倍增|翻番|翻一番"
 )
@@ -158,6 +162,8 @@ def has_quantity(text: str, unit: str | None = None) -> bool:
     found = [a for a in amounts(text) if not a.is_year and not a.unit.startswith(("月", "日", "号"))]
     if unit:
         units = SAME_UNIT.get(unit, (unit,))
+        if unit == "%" and _CN_SHARE.search(text):
+            return True
         return any(
             a.unit.lstrip("万亿多余 ").startswith(units) or (unit == "%" and a.unit.startswith("%"))
             for a in found

@@ -84,7 +84,7 @@ PLURAL_FRAME = re.compile(
 # that matches wins: "哪一年的目标" asks a time, "多少家企业" a quantity).
 KIND_PATTERNS: dict[str, str] = {
     "time": r"什么时候|啥时候|几时|何时|哪天|哪一天|哪一年|哪年|哪个月|几月|几号|几点|什么时间|时间是|日期|多久|多长时间|when\b|what (?:year|date|day|time)|which (?:year|day|month)|how long",
-    "quantity": r"多少|几[个家项名人次条座所件辆架吨台株批成倍]|百分之几|多大|多高|多远|多长|多重|比例|比重|占比|增速|增幅|how (?:many|much|large|big|far|high)|what (?:share|percentage|proportion)|percent|\brate\b",
+    "quantity": r"多少|几[个家项名人次条座所件辆架吨台株批成倍]|百分之几|多大|多高|多远|多长|多重|how (?:many|much|large|big|far|high)|what (?:share|percentage|proportion)",
     "person": r"谁|哪位|什么人|哪个人|哪(?:个|名)?(?:记者|官员|领导|专家|负责人)|who\b|whom\b"
     r"|which (?:reporter|journalist|official|leader|minister|mayor|secretary|person|expert|scientist)\b",
     "org": r"哪个(?:部门|机构|单位|公司|企业|组织|团体|学校|大学|医院|银行)|哪家|哪些(?:部门|单位|机构|企业|公司)|which (?:company|companies|firm|agency|department|organi[sz]ation|institution|bank)",
@@ -95,6 +95,9 @@ KIND_PATTERNS: dict[str, str] = {
     "goal": r"目标|指标|任务|计划|规划|打算|愿景|goals?\b|targets?\b|plans?\b|aims?\b",
 }
 _KINDS = {kind: re.compile(pattern, re.I) for kind, pattern in KIND_PATTERNS.items()}
+# Words that name an amount without asking for one: a quantity question unless the question asks
+# another kind outright ("增幅在全省处于什么位置" asks a standing, "比重是多少" an amount)
+_QUANTITY_TOPIC = re.compile(r"比例|比重|占比|增速|增幅|percent|\brate\b", re.I)
 # "多少家/几个/多少亿元" names the unit of the answer; a share asks for a percentage
 _ASKED_UNIT = re.compile(
     r"(?:多少|几)\s*(万亿|亿|万)?([家个项人名座条所元次件辆架吨台株批倍天年月周岁米公里])"
@@ -166,7 +169,8 @@ class QuestionProfile:
 
 
 def _kind(q: str) -> str:
-    return next((kind for kind, rx in _KINDS.items() if rx.search(q)), "open")
+    asked = next((kind for kind, rx in _KINDS.items() if rx.search(q)), "open")
+    return "quantity" if asked in ("open", "goal") and _QUANTITY_TOPIC.search(q) else asked
 
 
 _NOUN_TAGS = ("n", "nr", "ns", "nt", "nz", "nl", "ng", "j", "eng", "vn", "nrt", "nrfg")

@@ -1,7 +1,9 @@
 """The extractive answerer's question-level rules, on paragraphs built by hand (no store)."""
 
+import dataclasses
+
 from rag.evidence import gather
-from rag.extractive import amount_about, extract_answer
+from rag.extractive import amount_about, choose, extract_answer, load_model, scored
 from rag.question import SENTINEL_ZH, analyse
 from tests.test_verify_rules import TARGETS, hit
 
@@ -58,6 +60,10 @@ def test_asked_kinds_read_common_interrogatives_and_classifiers():
     assert has_quantity("应急管理部准备支援力量6347人。", "名")
     assert has_quantity("共有三位专家参加。", "名")
     assert not has_quantity("共调集消防车423辆。", "名")
+    # a share said in words answers "what share"; a standing is not an amount though 增幅 names one
+    assert has_quantity("全市仍有超三分之二的企业保持税收增长。", "%")
+    assert analyse("去年主要经济指标增幅在全省处于什么位置？", idf).kind != "quantity"
+    assert analyse("主要经济指标增幅是多少？", idf).kind == "quantity"
     # a month or a day is a date, not an amount (invented caption)
     assert not has_quantity("10月30日，在村口拍摄的水电站大坝。")
     assert has_quantity("水电站装机规模15兆瓦。")
@@ -76,6 +82,20 @@ def test_asked_kinds_read_common_interrogatives_and_classifiers():
         country = analyse(ask, idf)
         assert not holds_kind(country, sentence("让常州制造成为高品质的代名词。")), ask
         assert holds_kind(country, sentence("使常州质量向德国质量看齐。")), ask
+
+
+def test_how_many_is_not_answered_without_an_amount():
+    # invented: whatever the gate says (its bar at 0 here), a sentence with no amount does not
+    # answer "how many"; an amount in another classifier does (930个 for 多少台)
+    model = dataclasses.replace(load_model(), answer_bar=0.0)
+
+    def answers(question: str, text: str) -> list:
+        profile = analyse(question, idf)
+        return choose(profile, scored(profile, gather([hit(text, 2, doc="news_g")]), model), model)
+
+    assert answers("全市一共有多少家星级企业？", "会议表彰了一批星级企业。") == []
+    assert answers("候车室里摆了多少台按摩椅？", "车站候车室共有座椅1488个，其中按摩椅930个。")
+    assert answers("会议表彰了哪些企业？", "会议表彰了一批星级企业。")  # not a quantity question
 
 
 def test_a_paragraph_that_never_says_the_asked_year_does_not_answer():
