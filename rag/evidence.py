@@ -45,6 +45,7 @@ class Amount:
     unit: str  # the characters right after the number (家, 亿元, %…)
     surface: str
     subject: tuple[str, ...]  # content words of its clause before it (工业规模总量 for 2.5万亿元)
+    ordinal: bool = False  # 第31届: which one, not how many
 
     @property
     def is_year(self) -> bool:
@@ -63,7 +64,8 @@ def amounts(text: str) -> list[Amount]:
         before = t[start : m.start()]
         unit = "%" if m.group(4) else t[m.end() : m.end() + 3]
         words = tuple(w for w in content_words(before) if not re.fullmatch(r"[\d.%年月日号]+", w))
-        out.append(Amount(round(value, 6), unit, surface, words))
+        ordinal = t[max(0, m.start() - 1) : m.start()] == "第"
+        out.append(Amount(round(value, 6), unit, surface, words, ordinal))
     return out
 
 

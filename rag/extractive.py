@@ -290,7 +290,10 @@ def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> l
             typed = [
                 c
                 for c in ranked[1:]
-                if c.x["kind_ok"] and c.ev.doc_id == top.ev.doc_id and c.p >= top.p * model.list_ratio
+                if c.x["kind_ok"]
+                and c.x["amount_about"] > 0
+                and c.ev.doc_id == top.ev.doc_id
+                and c.p >= top.p * model.list_ratio
             ]
             chosen += typed[:1]
             if profile.kind == "quantity" and not any(has_quantity(c.sentence.norm) for c in chosen):

@@ -52,7 +52,7 @@ _CN_SHARE = re.compile(
     r"[一二三四五六七八九十百千]+分之[一二三四五六七八九十百千零点]+|[一二三四五六七八九十]成(?![立为果员])"
 )
 _CN_QUANTITY = re.compile(
-    r"[一二三四五六七八九十百千万两几]+(?:分之[一二三四五六七八九十]+|成|倍|[个家项名人条座所件辆架吨台])|倍增|翻番|翻一番"
+    r"(?<![第一二三四五六七八九十百千万两几])[一二三四五六七八九十百千万两几]+(?:分之[一二三四五六七八九十]+|成|倍|[个家项名人条座所件辆架吨台])|倍增|翻番|翻一番"
 )
 
 
@@ -159,7 +159,12 @@ def has_quantity(text: str, unit: str | None = None) -> bool:
     """An amount that can answer "how many/much": a number that is not a year (or a Chinese
     one), in the asked unit (or a classifier of the same things) when the question names one."""
     # (a year, a month or a day is a date, not an amount: 2022年10月30日)
-    found = [a for a in amounts(text) if not a.is_year and not a.unit.startswith(("月", "日", "号"))]
+    # (…nor is 第31届: an ordinal says which one, not how many)
+    found = [
+        a
+        for a in amounts(text)
+        if not a.is_year and not a.ordinal and not a.unit.startswith(("月", "日", "号"))
+    ]
     if unit:
         units = SAME_UNIT.get(unit, (unit,))
         if unit == "%" and _CN_SHARE.search(text):

@@ -85,6 +85,8 @@ def test_asked_kinds_read_common_interrogatives_and_classifiers():
 
 
 def test_how_many_is_not_answered_without_an_amount():
+    from rag.match import has_quantity
+
     # invented: whatever the gate says (its bar at 0 here), a sentence with no amount does not
     # answer "how many"; an amount in another classifier does (930个 for 多少台)
     model = dataclasses.replace(load_model(), answer_bar=0.0)
@@ -96,6 +98,17 @@ def test_how_many_is_not_answered_without_an_amount():
     assert answers("全市一共有多少家星级企业？", "会议表彰了一批星级企业。") == []
     assert answers("候车室里摆了多少台按摩椅？", "车站候车室共有座椅1488个，其中按摩椅930个。")
     assert answers("会议表彰了哪些企业？", "会议表彰了一批星级企业。")  # not a quantity question
+    # nor does the article's next sentence with an amount of something else (30家 of banks): when
+    # the best sentence has no amount, the one added for it must count what the question counts
+    profile = analyse("全市一共有多少家星级企业？", idf)
+    ranked = scored(profile, gather([hit("全市星级企业受到表彰。大会期间有30家银行参会。", 2)]), model)
+    named, banks = sorted(ranked, key=lambda c: "银行" in c.sentence.text)
+    named.p, banks.p = 0.9, 0.8  # the sentence that names the subject first, the amount close behind
+    assert banks.x["kind_ok"] and not banks.x["amount_about"]
+    assert choose(profile, [named, banks], model) == []
+    # an ordinal says which one, not how many
+    assert not has_quantity("成都第31届大运会组委会主席出席会议并讲话。")
+    assert not has_quantity("虎年第一个工作日，全市召开大会。")
 
 
 def test_a_paragraph_that_never_says_the_asked_year_does_not_answer():
