@@ -17,6 +17,7 @@ from .timewords import annotate, implied_years
 # or after it ("盛蕾市长", "盛蕾同志任市长"): where the roles of a name are read, and checked
 ROLE_BEFORE = 12
 ROLE_AFTER = 8
+COUNTED_CHARS = 8  # a classifier and a noun of up to 6-7 characters: 个国家, 家上市企业
 _CLAUSE = re.compile(r"[，,；;：:、（）()“”\"]")
 
 
@@ -46,6 +47,7 @@ class Amount:
     surface: str
     subject: tuple[str, ...]  # content words of its clause before it (工业规模总量 for 2.5万亿元)
     ordinal: bool = False  # 第31届: which one, not how many
+    counted: str = ""  # what follows it in its clause: the thing counted (30个国家, 150家上市企业)
 
     @property
     def is_year(self) -> bool:
@@ -65,7 +67,8 @@ def amounts(text: str) -> list[Amount]:
         unit = "%" if m.group(4) else t[m.end() : m.end() + 3]
         words = tuple(w for w in content_words(before) if not re.fullmatch(r"[\d.%年月日号]+", w))
         ordinal = t[max(0, m.start() - 1) : m.start()] == "第"
-        out.append(Amount(round(value, 6), unit, surface, words, ordinal))
+        counted = _CLAUSE.split(t[m.end() : m.end() + COUNTED_CHARS])[0]
+        out.append(Amount(round(value, 6), unit, surface, words, ordinal, counted))
     return out
 
 

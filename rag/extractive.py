@@ -169,6 +169,8 @@ def candidates(profile: QuestionProfile, evidence: Sequence[Evidence]) -> list[C
     proper = tuple(t for t in topic if t.proper and not t.frame)
     # (a year is left to its own signal, year_miss: 今年 in a 2022 post is 2022年)
     things = tuple(t for t in topic if (t.noun or t.proper) and not t.frame and not t.year)
+    # …and what a "how many" counts may be a frame noun, said after the number (多少个国家: 30个国家)
+    counted = things + tuple(t for t in topic if t.noun and t.frame)
     # (as with the keys: its common nouns, else its other content words; "nothing to check" must not
     # read as "all there")
     content = [t for t in topic if not t.proper and not t.frame and not t.year]
@@ -226,24 +228,32 @@ def candidates(profile: QuestionProfile, evidence: Sequence[Evidence]) -> list[C
                         "nouns_all_para": nouns_para,
                         "proper_doc": proper_doc[ev.doc_id],
                         "amount_about": amount_about(profile, things, s),
+                        # (read by `choose`, not a fitted signal)
+                        "amount_counted": amount_about(profile, counted, s, counted=True),
                     },
                 )
             )
     return out
 
 
-def amount_about(profile: QuestionProfile, things: tuple[Term, ...], s: Sentence) -> float:
+def amount_about(
+    profile: QuestionProfile, things: tuple[Term, ...], s: Sentence, counted: bool = False
+) -> float:
     """For "how many/much": how much of what the question counts is said right before one of the
-    sentence's amounts (研发投入 before 43% answers "研发投入占比", 制造业增加值 before it does not);
-    1 for other questions."""
+    sentence's amounts (研发投入 before 43% answers "研发投入占比", 制造业增加值 before it does not),
+    or, with `counted`, before it or right after it, where Chinese puts the thing counted
+    (约30个国家 answers "多少个国家"); 1 for other questions."""
     if profile.kind != "quantity" or not things:
         return 1.0
     best = 0.0
     for a in s.amounts:
         if a.is_year:
             continue
-        said = "".join(a.subject)
-        best = max(best, coverage(things, said, frozenset(a.subject)))
+        said = "".join(a.subject) + (a.counted if counted else "")
+        best = max(
+            best,
+            coverage(things, said, frozenset(a.subject) | frozenset(words(a.counted) if counted else ())),
+        )
     return best
 
 
@@ -291,7 +301,7 @@ def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> l
                 c
                 for c in ranked[1:]
                 if c.x["kind_ok"]
-                and c.x["amount_about"] > 0
+                and c.x["amount_counted"] > 0
                 and c.ev.doc_id == top.ev.doc_id
                 and c.p >= top.p * model.list_ratio
             ]

@@ -104,8 +104,17 @@ def test_how_many_is_not_answered_without_an_amount():
     ranked = scored(profile, gather([hit("全市星级企业受到表彰。大会期间有30家银行参会。", 2)]), model)
     named, banks = sorted(ranked, key=lambda c: "银行" in c.sentence.text)
     named.p, banks.p = 0.9, 0.8  # the sentence that names the subject first, the amount close behind
-    assert banks.x["kind_ok"] and not banks.x["amount_about"]
+    assert banks.x["kind_ok"] and not banks.x["amount_counted"]
     assert choose(profile, [named, banks], model) == []
+    # …where Chinese says the thing counted after the number: 约30个国家 counts 国家
+    profile = analyse("有多少个国家参加了和平会议？", idf)
+    ranked = scored(profile, gather([hit("和平会议明日召开。主办方已向约30个国家发出邀请。", 2)]), model)
+    named, invited = sorted(ranked, key=lambda c: "邀请" in c.sentence.text)
+    named.p, invited.p = 0.9, 0.8
+    assert [c.sentence for c in choose(profile, [named, invited], model)] == [
+        named.sentence,
+        invited.sentence,
+    ]
     # an ordinal says which one, not how many
     assert not has_quantity("成都第31届大运会组委会主席出席会议并讲话。")
     assert not has_quantity("虎年第一个工作日，全市召开大会。")
