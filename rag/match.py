@@ -71,7 +71,9 @@ def term_credit(term: Term, text: str, tokens: frozenset[str]) -> float:
     synonym or an abbreviation either way, CHAR_CREDIT for most of its characters, else 0."""
     if any(f in text for f in term.forms):
         return 1.0
-    if any(f in text for f in term.near):
+    # a two-character synonym counts as a word of the text, not as two characters anywhere in it
+    # (中心's synonym 要领 is not in 主要领导)
+    if any(f in tokens if len(f) < 3 else f in text for f in term.near):
         return NEAR_CREDIT
     word = term.word
     if "\u4e00" <= word[:1] <= "\u9fff":

@@ -39,6 +39,16 @@ def test_synonyms_come_from_cilin_groups():
     assert "举行" in lexicon().synonyms("召开")
 
 
+def test_a_two_character_synonym_counts_as_a_word_not_as_characters_across_words():
+    from rag.match import NEAR_CREDIT, term_credit
+    from rag.text import words
+
+    (centre,) = [t for t in analyse("物流中心在哪里？", lambda w: 1.0).terms if t.word == "中心"]
+    assert "要领" in centre.near and "核心" in centre.near  # Cilin: 中心 = 要领 = 核心 (the gist)
+    for text, credit in (("党政主要领导出席。", 0.0), ("这是问题的核心。", NEAR_CREDIT)):
+        assert term_credit(centre, text, frozenset(words(text))) == credit, text
+
+
 def test_a_word_table_is_built_once_then_read_from_its_file(tmp_path):
     builds = []
 
