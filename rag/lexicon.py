@@ -206,7 +206,16 @@ def person_names(text: str) -> tuple[str, ...]:
         ):
             out.append(tok)
         prev = tok
+    # a byline names its reporters whole, up to the bracket, space or comma that ends each
+    # ("(记者舒泉清)", "（记者林杉 通讯员张思）"): where jieba cut a name short, the byline's wins
+    for m in _BYLINE.finditer(text):
+        name = m.group(1)
+        if name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES:
+            out = [n for n in out if not name.startswith(n)] + [name]
     return tuple(dict.fromkeys(out))
+
+
+_BYLINE = re.compile(r"(?:记者|通讯员|实习生|摄影)\s*([\u4e00-\u9fff]{2,4})(?=[\s)）、，,])")
 
 
 # A Mandarin syllable in pinyin without tones: an optional initial and a final.

@@ -72,6 +72,9 @@ def test_english_names_are_compared_in_pinyin():
     assert pinyin("盛蕾") == "shenglei" and is_pinyin_name("Sheng Lei") and is_pinyin_name("Chen Jinhu")
     assert not is_pinyin_name("United Kingdom")
     assert "李明华" in person_names("市委副书记、市长李明华主持会议。")
+    # a byline names its reporters whole (jieba alone cuts the seed's 舒泉清 to 舒泉)
+    assert person_names("本报讯(记者舒泉清) 飞雪迎春到。") == ("舒泉清",)
+    assert person_names("（记者林杉 通讯员张思）绿色教育") == ("林杉", "张思")
 
 
 def test_question_profiles():
