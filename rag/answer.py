@@ -141,6 +141,7 @@ def answer(
             warnings.append(f"llm_failed: {exc}; answered extractively instead")
     evidence = gather(hits)  # the paragraphs, split and annotated once for the answer and its checks
     checked = None
+    quoted: str | None = None  # an extractive answer already made for a check of the model's
     mode: Mode
     if raw is not None:
         checked = verify(raw, hits, q, cross, evidence=evidence, idf=idf)
@@ -158,12 +159,23 @@ def answer(
             unusable = "the question names a year that no cited paragraph speaks of"
         elif checked.status != "not_found" and not names_asked_person(profile, evidence, cited):
             unusable = "the question is about a person that no cited article names"
+        elif checked.status == "not_found" and settings.llm_not_found_bar < 1.0:
+            # a small model often says "not found" of a context that plainly holds the answer: a
+            # quote the extractive answerer is sure of (RAG_LLM_NOT_FOUND_BAR) is given instead
+            quoted = extract_answer(
+                q, hits, idf, profile=profile, evidence=evidence, bar=settings.llm_not_found_bar
+            )
+            if quoted != profile.sentinel:
+                unusable = "the model said the context does not answer, and a retrieved sentence likely does"
         if unusable:
             warnings += checked.warnings + [f"llm_unverifiable: {unusable}; answered extractively instead"]
             checked = None
     if checked is None:
-        raw = extract_answer(q, hits, idf, profile=profile, evidence=evidence) if hits else profile.sentinel
-        checked = verify(raw, hits, q, cross, evidence=evidence, idf=idf)
+        if quoted is None:
+            quoted = (
+                extract_answer(q, hits, idf, profile=profile, evidence=evidence) if hits else profile.sentinel
+            )
+        checked = verify(quoted, hits, q, cross, evidence=evidence, idf=idf)
         mode = "extractive"
         if on_token is not None:
             on_token(checked.text)  # nothing to stream: the whole verified answer at once

@@ -15,7 +15,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -337,12 +337,16 @@ def extract_answer(
     idf: IdfFn,
     profile: QuestionProfile | None = None,
     evidence: Sequence[Evidence] | None = None,
+    bar: float | None = None,
 ) -> str:
-    """The answer text with [n] markers (n = hit index), or the sentinel when evidence is weak.
+    """The answer text with [n] markers (n = hit index), or the sentinel when evidence is weak
+    (under the model's answer bar, or under `bar` when that is higher).
     A question in two parts is answered part by part; a part not found adds the sentinel."""
     profile = profile or analyse(question, idf)
     evidence = evidence if evidence is not None else gather(hits)
     model = load_model()
+    if bar is not None and bar > model.answer_bar:
+        model = replace(model, answer_bar=bar)
     parts = [analyse(p, idf) for p in profile.parts] if len(profile.parts) > 1 else [profile]
     found: list[Candidate] = []
     missing = False

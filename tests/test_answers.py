@@ -328,3 +328,21 @@ def test_llm_answer_that_misses_the_asked_year_or_person_falls_back(service, fak
     else:
         assert (a.mode, a.status) == ("extractive", "not_found"), a.answer
         assert any(w.startswith(f"llm_unverifiable: {reason}") for w in a.warnings)
+
+
+def test_a_not_found_from_the_model_gives_way_to_a_quote_the_answerer_is_sure_of(service, fake_llm):
+    # the fake matches words and finds too few of an English question's in the Chinese blocks: it
+    # says the sentinel, as a small real model often does of a context that holds the answer
+    q = "How many high-tech enterprises should Changzhou have this year?"
+    llm = chat(service, fake_llm)
+    off = service.settings.model_copy(update={"llm_not_found_bar": 1.0})
+    plain = answer(q, retriever=service.retriever, settings=off, llm=llm)
+    assert (plain.mode, plain.status) == ("llm", "not_found"), plain.answer
+    a = answer(q, retriever=service.retriever, settings=service.settings, llm=llm)  # the default bar
+    assert (a.mode, a.status) == ("extractive", "answered") and "3400家" in a.answer, a.answer
+    assert any(
+        w.startswith("llm_unverifiable: the model said the context does not answer") for w in a.warnings
+    )
+    # a bar the quote does not reach leaves the model's "not found" standing
+    never = service.settings.model_copy(update={"llm_not_found_bar": 0.999})
+    assert answer(q, retriever=service.retriever, settings=never, llm=llm).mode == "llm"
