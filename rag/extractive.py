@@ -249,11 +249,10 @@ def amount_about(
     for a in s.amounts:
         if a.is_year:
             continue
-        said = "".join(a.subject) + (a.counted if counted else "")
-        best = max(
-            best,
-            coverage(things, said, frozenset(a.subject) | frozenset(words(a.counted) if counted else ())),
-        )
+        said, said_words = "".join(a.subject), frozenset(a.subject)
+        if counted:
+            said, said_words = said + a.counted, said_words | frozenset(words(a.counted))
+        best = max(best, coverage(things, said, said_words))
     return best
 
 
