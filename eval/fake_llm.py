@@ -11,6 +11,8 @@ matches. An English question is matched through the Chinese words its words tran
 (CC-CEDICT, as `rag.crossling` does) and answered in English: a word-by-word gloss of the
 chosen sentences (dictionary senses, pinyin for names, amounts in English scale words).
 
+Like a real server it stops at the request's `max_tokens`, with `finish_reason: "length"`.
+
 Faults (`server.fault`, or `fault=NAME` in the model name):
 - transport and format: delay, 429, 500, cut, empty, malformed, bad_markers, invent_number,
   off_question (true sentences of the last block that hold no number, each cited),
@@ -535,6 +537,10 @@ class FakeLLMServer:
                         compose_answer(system, user, fault or "", outer.planted), fault or "", user, system
                     )
                 )
+                finish = "stop"
+                limit = body.get("max_tokens") or body.get("max_completion_tokens")
+                if limit and _count(text) > limit:  # as a real server does: cut, finish "length"
+                    text, finish = _truncate(text, int(limit)), "length"
                 prompt_tokens = _count(system + user)
                 usage = {
                     "prompt_tokens": prompt_tokens,
@@ -555,6 +561,7 @@ class FakeLLMServer:
                         text,
                         usage,
                         cut=fault == "cut",
+                        finish=finish,
                         include_usage=bool((body.get("stream_options") or {}).get("include_usage")),
                     )
                     return
@@ -569,14 +576,16 @@ class FakeLLMServer:
                             {
                                 "index": 0,
                                 "message": {"role": "assistant", "content": text},
-                                "finish_reason": "stop",
+                                "finish_reason": finish,
                             }
                         ],
                         "usage": usage,
                     },
                 )
 
-            def _stream(self, model: str, text: str, usage: dict, cut: bool, include_usage: bool) -> None:
+            def _stream(
+                self, model: str, text: str, usage: dict, cut: bool, finish: str, include_usage: bool
+            ) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
@@ -608,7 +617,7 @@ class FakeLLMServer:
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
                     return
-                send({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                send({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
                 if include_usage:
                     send({**base, "choices": [], "usage": usage})
                 self.wfile.write(b"data: [DONE]\n\n")
@@ -644,6 +653,15 @@ def _count(text: str) -> int:
         return count(text)
     except Exception:  # noqa: BLE001 - usage is informative only
         return len(text)
+
+
+def _truncate(text: str, max_tokens: int) -> str:
+    try:
+        from rag.tokens import truncate
+
+        return truncate(text, max_tokens)
+    except Exception:  # noqa: BLE001 - without the tokenizer, a character is a token
+        return text[:max_tokens]
 
 
 def main() -> None:

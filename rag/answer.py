@@ -11,7 +11,7 @@ from .config import Settings
 from .errors import LLMError, QuestionError
 from .evidence import Evidence, articles, gather
 from .extractive import extract_answer
-from .llm import ChatModel, OnToken
+from .llm import ChatModel, OnToken, truncated_warning
 from .match import has_quantity, person_absent, years_unsaid
 from .prompts import Budget, context, load_template, system_prompt
 from .question import QuestionProfile, analyse
@@ -137,6 +137,8 @@ def answer(
             )
             raw, model_name, usage = reply.text, reply.model, reply.usage
             hits = packed
+            if reply.truncated:
+                warnings.append(truncated_warning(settings.llm_max_tokens))
         except LLMError as exc:
             warnings.append(f"llm_failed: {exc}; answered extractively instead")
     evidence = gather(hits)  # the paragraphs, split and annotated once for the answer and its checks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -17,6 +18,24 @@ class Reply:
     text: str
     model: str
     usage: dict[str, int] = field(default_factory=dict)
+    truncated: bool = False  # the reply reached max_tokens; `text` keeps its whole sentences only
+
+
+# A reply cut by the token limit ends mid-sentence ("…要前瞻[3]"), and a verbatim prefix of a source
+# sentence would pass verification as a claim: keep up to the last sentence end and its markers.
+_WHOLE_SENTENCES = re.compile(
+    r".*(?:[。！？；!?;]|\.(?=\s|$)|\n)[”’」』）)\"']*(?:\s*[\[［【][\d\s,，、;；]+[\]］】])*", re.S
+)
+
+
+def truncated_warning(max_tokens: int) -> str:
+    return f"llm_truncated: the model's reply reached the {max_tokens}-token limit (RAG_LLM_MAX_TOKENS); its unfinished last sentence was dropped"
+
+
+def whole_sentences(text: str) -> str:
+    """`text` up to its last finished sentence (with the markers after it); "" if none finished."""
+    m = _WHOLE_SENTENCES.match(text)
+    return m.group(0).rstrip() if m else ""
 
 
 class ChatModel(Protocol):
@@ -56,6 +75,7 @@ class OpenAIChat:
                 if not resp.choices:
                     raise LLMError("the model returned no choices")
                 text = resp.choices[0].message.content or ""
+                finish = resp.choices[0].finish_reason
                 usage = (
                     resp.usage.model_dump(include={"prompt_tokens", "completion_tokens", "total_tokens"})
                     if resp.usage
@@ -63,7 +83,7 @@ class OpenAIChat:
                 )
                 model = resp.model or self.model
             else:
-                text, usage, model = self._stream(messages, max_tokens, on_token)
+                text, usage, model, finish = self._stream(messages, max_tokens, on_token)
         except openai.APITimeoutError:
             raise LLMError(f"the model endpoint did not answer within {self.client.timeout} s") from None
         except openai.APIConnectionError as exc:
@@ -82,15 +102,23 @@ class OpenAIChat:
             raise LLMError(f"the model endpoint sent a malformed reply ({type(exc).__name__})") from None
         if not text.strip():
             raise LLMError("the model returned an empty reply")
-        return Reply(text=text, model=model, usage=usage)
+        if finish == "length":
+            text = whole_sentences(text)
+            if not text:
+                raise LLMError(
+                    f"the model's reply reached the {max_tokens}-token limit before its first sentence ended"
+                )
+        return Reply(text=text, model=model, usage=usage, truncated=finish == "length")
 
-    def _stream(self, messages, max_tokens: int, on_token: OnToken) -> tuple[str, dict[str, int], str]:
+    def _stream(
+        self, messages, max_tokens: int, on_token: OnToken
+    ) -> tuple[str, dict[str, int], str, str | None]:
         import httpx
 
         parts: list[str] = []
         usage: dict[str, int] = {}
         model = self.model
-        finished = False
+        finish: str | None = None
         try:
             stream = self.client.chat.completions.create(
                 model=self.model,
@@ -112,11 +140,11 @@ class OpenAIChat:
                         parts.append(piece)
                         on_token(piece)
                     if choice.finish_reason:
-                        finished = True
+                        finish = choice.finish_reason
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             raise LLMError(
                 f"the model's stream was cut after {len(parts)} pieces ({type(exc).__name__})"
             ) from None
-        if not finished and parts:
+        if finish is None and parts:
             raise LLMError(f"the model's stream ended without finishing after {len(parts)} pieces")
-        return "".join(parts), usage, model
+        return "".join(parts), usage, model, finish

@@ -11,7 +11,7 @@ from . import tokens
 from .config import Settings
 from .errors import LLMError, NotIngested
 from .evidence import gather
-from .llm import ChatModel, OnToken
+from .llm import ChatModel, OnToken, Reply, truncated_warning
 from .prompts import Budget, context, load_template, system_prompt
 from .records import Answer, Article, Hit
 from .retrieve import Retriever
@@ -140,9 +140,15 @@ def summarize(
     warnings: list[str] = []
     if llm is not None:
         try:
-            raw, model, usage = _llm_summary(blocks, settings, llm, language, on_token)
+            reply = _llm_summary(blocks, settings, llm, language, on_token)
+            if reply.truncated:
+                warnings.append(truncated_warning(settings.llm_max_tokens))
             checked = verify(
-                raw, blocks, "总结" if language == "中文" else "summary", evidence=evidence, idf=retriever.idf
+                reply.text,
+                blocks,
+                "总结" if language == "中文" else "summary",
+                evidence=evidence,
+                idf=retriever.idf,
             )
             if checked.citations:  # every claim a paragraph supports stays, re-cited if need be
                 return Answer(
@@ -150,10 +156,10 @@ def summarize(
                     answer=checked.text,
                     status=checked.status,
                     mode="llm",
-                    model=model,
-                    warnings=checked.warnings,
+                    model=reply.model,
+                    warnings=warnings + checked.warnings,
                     citations=checked.citations,
-                    usage=usage,
+                    usage=reply.usage,
                 )
             # a small model may copy the prompt's example or say only the sentinel: as `ask` does,
             # fall back to a labeled extractive summary rather than return nothing checkable
@@ -186,8 +192,9 @@ def summarize(
 
 def _llm_summary(
     blocks: Sequence[Hit], settings: Settings, llm: ChatModel, language: str, on_token: OnToken | None
-) -> tuple[str, str, dict[str, int]]:
-    """One call when all paragraphs fit the window; else map over groups that fit, then reduce."""
+) -> Reply:
+    """One call when all paragraphs fit the window; else map over groups that fit, then reduce.
+    `truncated` says whether any call reached the token limit (its last half sentence is gone)."""
     system = system_prompt(settings, len(blocks), "总结" if language == "中文" else "summary")
     template = load_template("summary", settings.prompts_dir)
     fixed = tokens.count(system, llm.model) + tokens.count(
@@ -208,8 +215,9 @@ def _llm_summary(
             settings.llm_max_tokens,
             on_token,
         )
-        return reply.text, reply.model, dict(usage + Counter(reply.usage))
+        return reply
     partials = []
+    truncated = False
     for first, group in groups:  # map: block numbers stay global, so markers survive the reduce
         reply = llm.complete(
             system,
@@ -218,6 +226,7 @@ def _llm_summary(
             None,
         )
         usage += Counter(reply.usage)
+        truncated = truncated or reply.truncated
         partials.append(reply.text.strip())
     reduce = load_template("summary_reduce", settings.prompts_dir)
     partial_text = tokens.truncate(
@@ -232,4 +241,4 @@ def _llm_summary(
         on_token,
     )
     usage += Counter(reply.usage)
-    return reply.text, reply.model, dict(usage)
+    return Reply(reply.text, reply.model, dict(usage), truncated or reply.truncated)

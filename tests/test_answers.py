@@ -5,7 +5,7 @@ import pytest
 
 from rag.answer import answer, clean_question
 from rag.errors import QuestionError
-from rag.llm import OpenAIChat
+from rag.llm import OpenAIChat, whole_sentences
 from rag.prompts import load_all
 from rag.question import SENTINEL_EN, SENTINEL_ZH
 from rag.summarize import summarize
@@ -278,6 +278,51 @@ def test_over_long_context_is_cut_to_the_window(service, fake_llm):
     assert sum(tokens.count(m["content"]) for m in msgs) + 200 <= 1500
 
 
+def test_whole_sentences_drops_an_unfinished_last_sentence():
+    assert whole_sentences("上市企业超过150家[1]。要前瞻布局[3") == "上市企业超过150家[1]。"
+    assert whole_sentences("高企倍增。[2] The target is 5%. It also") == "高企倍增。[2] The target is 5%."
+    assert whole_sentences("到2025年，工业") == ""
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_reply_cut_by_the_token_limit_keeps_its_whole_sentences(service, fake_llm, stream):
+    llm = chat(service, fake_llm)
+    service.settings = service.settings.model_copy(update={"llm_max_tokens": 70})
+    a = answer(
+        "到2025年的目标是什么？",
+        retriever=service.retriever,
+        settings=service.settings,
+        llm=llm,
+        on_token=[].append if stream else None,
+    )
+    assert fake_llm.requests[-1]["body"]["max_tokens"] == 70
+    assert a.mode == "llm" and a.citations
+    assert any(
+        w.startswith("llm_truncated: the model's reply reached the 70-token limit") for w in a.warnings
+    )
+    # every claim kept is a whole sentence of its paragraph, not a cut-off prefix of one
+    assert a.answer.rstrip().endswith(("。", "！", "？", "；"))
+    assert all(c.quote.endswith(("。", "！", "？", "；", "”")) for c in a.citations)
+
+
+def test_a_summary_cut_by_the_token_limit_says_so_and_keeps_whole_sentences(service, fake_llm):
+    llm = chat(service, fake_llm)
+    service.settings = service.settings.model_copy(update={"llm_max_tokens": 120})
+    s = summarize(retriever=service.retriever, settings=service.settings, llm=llm, doc_id=SEED_ID)
+    assert s.mode == "llm" and s.citations and s.answer.rstrip().endswith("。")
+    assert any(w.startswith("llm_truncated") for w in s.warnings)
+
+
+def test_a_reply_cut_before_its_first_sentence_ended_falls_back(service, fake_llm):
+    llm = chat(service, fake_llm)
+    service.settings = service.settings.model_copy(update={"llm_max_tokens": 3})
+    a = answer(
+        "到2025年上市企业超过多少家？", retriever=service.retriever, settings=service.settings, llm=llm
+    )
+    assert a.mode == "extractive" and "150家" in a.answer
+    assert any("before its first sentence ended" in w for w in a.warnings)
+
+
 def test_llm_failure_falls_back_to_a_labeled_extractive_answer(service, fake_llm):
     fake_llm.fault = "500"
     a = answer(
@@ -295,7 +340,9 @@ def test_llm_summary_single_pass_and_map_reduce(service, fake_llm):
     one = summarize(retriever=service.retriever, settings=service.settings, llm=llm, doc_id=SEED_ID)
     assert one.mode == "llm" and one.citations and len(fake_llm.requests) == 1
     fake_llm.requests.clear()
-    service.settings = service.settings.model_copy(update={"llm_context_tokens": 2000, "llm_max_tokens": 300})
+    service.settings = service.settings.model_copy(
+        update={"llm_context_tokens": 3200, "llm_max_tokens": 1200}
+    )
     mr = summarize(retriever=service.retriever, settings=service.settings, llm=llm, doc_id=SEED_ID)
     assert len(fake_llm.requests) >= 3  # map calls and a reduce
     assert mr.mode == "llm" and mr.citations and all(c.quote in c.text for c in mr.citations)
