@@ -10,7 +10,7 @@ from . import tokens
 from .config import Settings
 from .errors import LLMError, QuestionError
 from .evidence import Evidence, articles, gather
-from .extractive import extract_answer
+from .extractive import extract_answer, sentence_similarity
 from .llm import ChatModel, OnToken, truncated_warning
 from .match import has_quantity, person_absent, years_unsaid
 from .prompts import Budget, context, load_template, system_prompt
@@ -112,6 +112,7 @@ def answer(
     cross = None if has_cjk(q) else cross_scorer(retriever)
     idf = retriever.idf
     profile = analyse(q, idf)
+    similarity = sentence_similarity(retriever.embedder)
     warnings: list[str] = []
     model_name: str | None = None
     usage: dict[str, int] | None = None
@@ -165,7 +166,13 @@ def answer(
             # a small model often says "not found" of a context that plainly holds the answer: a
             # quote the extractive answerer is sure of (RAG_LLM_NOT_FOUND_BAR) is given instead
             quoted = extract_answer(
-                q, hits, idf, profile=profile, evidence=evidence, bar=settings.llm_not_found_bar
+                q,
+                hits,
+                idf,
+                profile=profile,
+                evidence=evidence,
+                bar=settings.llm_not_found_bar,
+                similarity=similarity,
             )
             if quoted != profile.sentinel:
                 unusable = "the model said the context does not answer, and a retrieved sentence likely does"
@@ -175,7 +182,9 @@ def answer(
     if checked is None:
         if quoted is None:
             quoted = (
-                extract_answer(q, hits, idf, profile=profile, evidence=evidence) if hits else profile.sentinel
+                extract_answer(q, hits, idf, profile=profile, evidence=evidence, similarity=similarity)
+                if hits
+                else profile.sentinel
             )
         checked = verify(quoted, hits, q, cross, evidence=evidence, idf=idf)
         mode = "extractive"

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     # 0.581. 0.7 has the best mean of fact recall (weighted by questions) and rejection, by a hair;
     # the real 1.5B model says "not found" of answerable questions twice as often as the mock.
     llm_not_found_bar: float = Field(
-        0.7,
+        0.8,  # chosen on dev with the mocked model (eval): see README, "Quality"
         alias="RAG_LLM_NOT_FOUND_BAR",
         description="When the model says the context does not answer, the extractive answer is given "
         "instead (mode extractive, with a warning) if its answerability reaches this bar; 1.0 never.",

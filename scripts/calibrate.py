@@ -1,6 +1,7 @@
 """Fit the extractive answerer's model on the **dev** split (seed and CRUD-RAG sets together).
 
     python scripts/calibrate.py            # writes rag/data/extractive.json, prints the curves
+    python scripts/calibrate.py --keep-first-stage   # the sentence model as it is; the rest refitted
 
 Every sentence of the retrieved paragraphs of a dev question is an example: positive when it
 holds one of the question's key facts (eval/score.fact_found), negative otherwise; the dev
@@ -10,6 +11,9 @@ rag/extractive.candidates; a second, question-level logistic model (the gate) is
 sentence of each question (answerable or not; the two sets weigh the same), and its bar is set where dev's balanced accuracy (answered
 right on answerable questions, not found on the others) is highest among the bars that keep
 false not-found at or under MAX_FALSE_NOT_FOUND, and the list ratio where dev's sentence F1 is highest. Test questions are never read.
+Between the two, the second stage (rag.extractive.RERANK_TOP) is fitted on each question's likeliest
+sentences under the first: their logit and the embedder's question ↔ sentence similarity; the gate
+reads the best sentence after it.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from eval.score import fact_found  # noqa: E402
 # (a wrong "not found" costs the user the whole answer; issue 10 asks for 5%), then is the best
 # balanced accuracy.
 MAX_FALSE_NOT_FOUND = 0.05
+MODEL = ROOT / "rag" / "data" / "extractive.json"
 L2 = 1e-3  # weak ridge: a dozen signals, thousands of sentences
 STEPS = 3000
 RATE = 0.5
@@ -49,6 +54,7 @@ def examples(k: int):
     from rag.timewords import annotate
 
     svc = Service.from_settings(load_settings(RAG_HOME=corpus_home()))
+    embedder = svc.retriever.embedder
     idf = svc.retriever.snapshot().bm25.term_idf
     sets = load_sets()
     dev = [it for items in sets.values() for it in items if it.split == "dev"]
@@ -72,13 +78,13 @@ def examples(k: int):
                     (
                         [c.x[f] for f in FEATURES],
                         float(y),
-                        f"[{c.ev.n}]{c.ev.doc_id}¶{c.ev.hit.chunk.paragraph}: {c.sentence.text[:90]}",
+                        f"[{c.ev.n}]{c.ev.doc_id}¶{c.ev.hit.chunk.paragraph}: {c.sentence.text}",
                     )
                 )
             questions.append(
                 (it.id + ("/rejection" if filters else "") + " " + q, answerable, profile.is_set, rows)
             )
-    return FEATURES, questions
+    return FEATURES, questions, embedder
 
 
 def fit(X: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
@@ -98,7 +104,7 @@ def fit(X: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> tuple
 
 def main() -> None:
     k = int(os.environ.get("RAG_TOP_K", "6"))
-    features, questions = examples(k)
+    features, questions, embedder = examples(k)
     if "--dump" in sys.argv:  # for trying other models by hand, still on dev only
         import pickle
 
@@ -109,17 +115,47 @@ def main() -> None:
 
     sentence_cols = np.array([f not in GATE_ONLY for f in features])
     w = np.zeros(len(features))  # the gate's own signals weigh nothing in the sentence model
-    w[sentence_cols], b = fit(X[:, sentence_cols], y)
-    prob = lambda rows: [1 / (1 + np.exp(-(np.dot(w, x) + b))) for x, _, _ in rows]  # noqa: E731
+    kept = None
+    if "--keep-first-stage" in sys.argv:
+        # the sentence model as it is in the file; the second stage, the gate and the bars refitted
+        kept = json.loads(MODEL.read_text(encoding="utf-8"))
+        w, b = np.array([kept["weights"].get(f, 0.0) for f in features]), kept["bias"]
+    else:
+        w[sentence_cols], b = fit(X[:, sentence_cols], y)
+    first = lambda rows: [1 / (1 + np.exp(-(np.dot(w, x) + b))) for x, _, _ in rows]  # noqa: E731
+
+    # the second stage: the likeliest RERANK_TOP sentences of each question, by logit and similarity
+    from rag.extractive import RERANK_TOP, embedding_similarity, similarity_signal
+
+    similarity = embedding_similarity(embedder)
+    logit = lambda p: float(np.log(max(p, 1e-6) / max(1 - p, 1e-6)))  # noqa: E731
+    tops = []  # per question: [(row index, first-stage logit, similarity signal)]
+    for qid, _, _, rows in questions:
+        ps = first(rows)
+        top = sorted(range(len(rows)), key=lambda i: -ps[i])[:RERANK_TOP]
+        text = qid.split(" ", 1)[1]
+        sims = similarity(text, [rows[i][2].split(": ", 1)[1] for i in top]) if top else []
+        tops.append([(i, logit(ps[i]), similarity_signal(c)) for i, c in zip(top, sims)])
+    RX = np.array([[lg, sg] for t in tops for _, lg, sg in t])
+    Ry = np.array([rows[i][1] for (_, _, _, rows), t in zip(questions, tops) for i, _, _ in t])
+    rw, rb = fit(RX, Ry)
+
+    def prob(qi: int, rows) -> list[float]:
+        """Probabilities as rag.extractive.scored gives them: the second stage's for the top."""
+        ps = first(rows)
+        for i, lg, sg in tops[qi]:
+            ps[i] = 1 / (1 + np.exp(-(rw[0] * lg + rw[1] * sg + rb)))
+        return ps
 
     # the question-level gate: on the best sentence of each dev question, answerable (1) or not (0)
     from rag.extractive import GATE_FEATURES
 
     per_q = []
     gate_rows = []
-    for qid, answerable, is_set, rows in questions:
-        ps = prob(rows)
-        order = sorted(range(len(rows)), key=lambda i: -ps[i])
+    for qi, (qid, answerable, is_set, rows) in enumerate(questions):
+        ps = prob(qi, rows)
+        ranked = {i for i, _, _ in tops[qi]}  # the re-ranked lead the rest, as in `scored`
+        order = sorted(range(len(rows)), key=lambda i: (i not in ranked, -ps[i]))
         per_q.append((qid, answerable, is_set, [(ps[i], rows[i][1]) for i in order]))
         if rows:
             top = dict(zip(features, rows[order[0]][0]))
@@ -200,15 +236,24 @@ def main() -> None:
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     n_dev = len({q[0].split("/")[0] for q in per_q})
+    first_source = (
+        f"; the first stage kept from the earlier fit ({kept.get('first_stage_source', kept['source'])})"
+        if kept
+        else ""
+    )
     source = (
         f"scripts/calibrate.py on {dt.date.today().isoformat()} at commit {commit}: dev split only ({n_dev} questions of the "
         f"seed and CRUD-RAG sets, {sum(1 for q in per_q if '/rejection ' in q[0])} of them also asked without their "
-        f"sources; {len(y)} sentences, {int(y.sum())} holding a key fact), k = {k}"
+        f"sources; {len(y)} sentences, {int(y.sum())} holding a key fact), k = {k}{first_source}"
     )
     out = {
         "source": source,
+        "first_stage_source": kept.get("first_stage_source", kept["source"]) if kept else source,
         "weights": {f: round(float(v), 4) for f, v in zip(features, w)},
         "bias": round(float(b), 4),
+        "rerank_weights": {"logit": round(float(rw[0]), 4), "similarity": round(float(rw[1]), 4)},
+        "rerank_bias": round(float(rb), 4),
+        "rerank_embedder": embedder.name,
         "gate_weights": {f: round(float(v), 4) for f, v in zip(GATE_FEATURES, gw)},
         "gate_bias": round(float(gb), 4),
         "answer_bar": round(answer_bar, 3),
@@ -219,8 +264,7 @@ def main() -> None:
             if abs(c[0] - answer_bar) < 0.105
         ],
     }
-    path = ROOT / "rag" / "data" / "extractive.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = MODEL
     path.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps({k: v for k, v in out.items() if k != "dev_curve"}, ensure_ascii=False, indent=1))
     for c in curve:

