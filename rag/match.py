@@ -35,6 +35,36 @@ REPORT_TIME = re.compile(
     r"\d{1,2}\s*月\s*\d{1,2}\s*日\s*电|(?:\d{1,2}\s*月\s*)?\d{1,2}\s*日(?=[，,]?[^。；;]{0,30}?(?:获悉|了解到|得知))"
 )
 _DURATION_QUESTION = re.compile(r"多久|多长时间|多少(?:年|天|小时|分钟|个月)|how long", re.I)
+_HOLIDAY = r"春节|元旦|元宵|清明|劳动节|端午|中秋|国庆|除夕"
+# A question that names the unit of time it asks for is answered in that unit: "哪个月完成" by 12月,
+# not by the 26日 of the report; "哪一年成立" by a year, not by a month and day.
+_TIME_UNITS = (
+    (
+        re.compile(r"哪一?天|哪一?日|几号|几月几日|(?:what|which) (?:date|day)\b", re.I),
+        re.compile(
+            r"\d{1,2}\s*[日号]|[今明昨前后]天|当[天日]|周[一二三四五六日]|星期[一二三四五六日天]|" + _HOLIDAY
+        ),
+    ),
+    (
+        re.compile(r"哪一?个?月|几月|什么月份|(?:what|which) month\b", re.I),
+        re.compile(
+            r"\d{1,2}\s*月|[一二三四五六七八九十]{1,2}月|本月|[上下]个?月|月[底初中末]|[上中下]旬|" + _HOLIDAY
+        ),
+    ),
+    (
+        re.compile(r"哪一?年|何年|(?:what|which) year\b", re.I),
+        re.compile(r"\d{4}\s*年|[今明去前后]年|[鼠牛虎兔龙蛇马羊猴鸡狗猪]年"),
+    ),
+)
+
+
+def _time_pattern(question: str) -> re.Pattern[str]:
+    """What answers a time question: a duration, a time in the asked unit, or any time."""
+    if _DURATION_QUESTION.search(question):
+        return DURATION
+    return next((expr for asked, expr in _TIME_UNITS if asked.search(question)), TIME_EXPR)
+
+
 # (国 ends a country's name, not 国际, 国内, 国家…)
 _PLACE_SUFFIX = re.compile(
     r"[\u4e00-\u9fff]{1,8}(?:省|市|县|区|州|国(?![际内外家企有资产务债货航籍旗歌学情土防民营])|岛|镇|村|港|河|湖|海|地区|城|湾|山|街道|基地|机场|口岸|中心|馆|广场|体育场|会场|园区|公园)"
@@ -189,9 +219,7 @@ def holds_kind(profile: QuestionProfile, s: Sentence) -> bool:
     if kind == "quantity":
         return has_quantity(text, profile.unit)
     if kind == "time":
-        return bool(
-            (DURATION if _DURATION_QUESTION.search(q) else TIME_EXPR).search(REPORT_TIME.sub("", text))
-        )
+        return bool(_time_pattern(q).search(REPORT_TIME.sub("", text)))
     if kind == "person":
         return any(n not in q for n in s.names) or (profile.english and bool(s.names))
     if kind in ("place", "org"):

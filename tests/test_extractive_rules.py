@@ -81,6 +81,17 @@ def test_asked_kinds_read_common_interrogatives_and_classifiers():
     assert holds_kind(when, sentence("新规自2023年9月4日起施行。"))
     # the Chinese calendar dates too: a zodiac year, a public holiday (invented)
     assert holds_kind(when, sentence("兔年春节前，新规正式施行。"))
+    # a question that names its unit of time is answered in that unit (invented sentences)
+    month = analyse("新园区预计在哪个月完工？", idf)
+    assert not holds_kind(month, sentence("公司26日发布消息称，新园区建设持续提速。"))
+    assert holds_kind(month, sentence("新园区预计12月主体完工。"))
+    year = analyse("In which year was the park founded?", idf)
+    assert not holds_kind(year, sentence("园区于3月5日举行揭牌仪式。"))
+    assert holds_kind(year, sentence("园区成立于2015年。"))
+    day = analyse("新规从哪天起施行？", idf)
+    assert not holds_kind(day, sentence("新规将于明年实施。")) and holds_kind(
+        day, sentence("新规自9月4日起施行。")
+    )
     # 国际 and 家国 are not places; 中国 and 布隆迪 are
     q = analyse("大会将在哪里举办？", idf)
     assert not holds_kind(q, sentence("大会得到25家国际机构支持。"))
