@@ -52,7 +52,11 @@ class Settings(BaseSettings):
         description="The model's context window in tokens; prompts are cut to fit it.",
     )
     llm_max_tokens: int = Field(
-        800, alias="RAG_LLM_MAX_TOKENS", description="Tokens reserved for the model's reply."
+        # a summary's 16 sentences (summarize.SUMMARY_SENTENCES) at about 80 cl100k tokens per Chinese
+        # news sentence with its marker: 16 × 80 = 1280 (800 cut the fake model's summaries short)
+        1280,
+        alias="RAG_LLM_MAX_TOKENS",
+        description="Tokens reserved for the model's reply.",
     )
     llm_timeout: float = Field(
         60.0, alias="RAG_LLM_TIMEOUT", description="Seconds before one LLM request is abandoned."
