@@ -19,6 +19,8 @@ ROLE_BEFORE = 12
 ROLE_AFTER = 8
 COUNTED_CHARS = 8  # a classifier and a noun of up to 6-7 characters: 个国家, 家上市企业
 _CLAUSE = re.compile(r"[，,；;：:、（）()“”\"]")
+# a list item's number where a clause begins: "2、结转不及预期" (not 1、2月, two months)
+_ENUMERATOR = re.compile(r"(?:(?<=^)|(?<=[。！？；;：:\s)）(（]))\d{1,2}[、)）](?!\d)")
 
 
 def titles_of(text: str, names: Sequence[str]) -> dict[str, tuple[str, ...]]:
@@ -46,7 +48,7 @@ class Amount:
     unit: str  # the characters right after the number (家, 亿元, %…)
     surface: str
     subject: tuple[str, ...]  # content words of its clause before it (工业规模总量 for 2.5万亿元)
-    ordinal: bool = False  # 第31届: which one, not how many
+    ordinal: bool = False  # 第31届, or a list's "2、": which one, not how many
     counted: str = ""  # what follows it in its clause: the thing counted (30个国家, 150家上市企业)
 
     @property
@@ -66,7 +68,7 @@ def amounts(text: str) -> list[Amount]:
         before = t[start : m.start()]
         unit = "%" if m.group(4) else t[m.end() : m.end() + 3]
         words = tuple(w for w in content_words(before) if not re.fullmatch(r"[\d.%年月日号]+", w))
-        ordinal = t[max(0, m.start() - 1) : m.start()] == "第"
+        ordinal = t[max(0, m.start() - 1) : m.start()] == "第" or bool(_ENUMERATOR.match(t, m.start()))
         counted = _CLAUSE.split(t[m.end() : m.end() + COUNTED_CHARS])[0]
         out.append(Amount(round(value, 6), unit, surface, words, ordinal, counted))
     return out

@@ -151,6 +151,18 @@ def test_a_share_does_not_ground_a_count():
     assert kept.status == "answered"
 
 
+def test_a_list_item_s_number_does_not_ground_a_count():
+    # invented risk list: its "2、" numbers an item; it counts nothing
+    para = hit("风险提示：1、销售不及预期；2、结转不及预期，项目施工进度可能受到影响。", 2)
+    for claim in ("There are 2 such projects in all [1].", "相关项目共有2个[1]。"):
+        v = verify(claim, [para], "How many projects?")
+        assert v.citations == [] and "ungrounded_number: 2" in " ".join(v.warnings), claim
+    counted = verify(
+        "新开工项目2个[1]。", [hit("今年新开工项目2个，项目施工进度加快。", 2)], "新开工项目几个？"
+    )
+    assert counted.status == "answered"
+
+
 def test_a_share_of_gdp_is_not_another_share_of_gdp():
     # the paragraph's 40% is 制造业增加值's share of GDP, not 研发投入's
     v = verify("研发投入占GDP的比重要达到40%左右[1]。", HITS, "研发投入占GDP的比重是多少？")
