@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .breakdown import breakdown_table, misses_by_kind
 from .corpus import DEFAULT_OUT, corpus_home
-from .data import EVAL_DIR, SEED_DOC, SETS, SPLITS, SUMMARY_FACTS, Item, load_sets
+from .data import EVAL_DIR, EXTRA_SETS, SEED_DOC, SETS, SPLITS, SUMMARY_FACTS, Item, load_sets
 from .faults import fault_suite
 from .retrieval import retrieval_metrics, retrieval_rows
 from .score import (
@@ -392,6 +393,13 @@ def report(result: dict, baseline: dict, failures: list[str], meta: dict) -> str
             and abs(v - base[k]) >= 0.01
         ]
     lines += ["## Against the baseline", "", *(f"- {x}" for x in moved or ["no metric moved"]), ""]
+    lines += ["## Misses by kind of question", ""]
+    for col in columns(dict.fromkeys(r["set"] for r in result["rows"]), SPLITS):
+        group = _group(result["rows"], *col)
+        if group:
+            ids = {r["id"] for r in group}
+            counts = misses_by_kind(group, [r for r in result["retrieval_rows"] if r["id"] in ids])
+            lines += [f"{column_name(col)}:", "", *breakdown_table(counts), ""]
     if failures:
         lines += ["## Below threshold", "", *(f"- {f}" for f in failures), ""]
     lines += ["## Questions that miss", ""]
@@ -484,7 +492,11 @@ def main(argv: list[str] | None = None) -> int:
         default="all",
         help="all = extractive and mock (what CI runs)",
     )
-    ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: seed, crud")
+    ap.add_argument(
+        "--sets",
+        default=",".join(SETS),
+        help=f"comma-separated, from {', '.join(SETS + EXTRA_SETS)} (default {','.join(SETS)})",
+    )
     ap.add_argument("--split", choices=[*SPLITS, "all"], default="all")
     ap.add_argument(
         "--limit",
@@ -542,9 +554,9 @@ def main(argv: list[str] | None = None) -> int:
     args.k = args.k or settings.top_k
     args.splits = list(SPLITS) if args.split == "all" else [args.split]
     wanted = tuple(s.strip() for s in args.sets.split(",") if s.strip())
-    unknown = [s for s in wanted if s not in SETS]
+    unknown = [s for s in wanted if s not in SETS + EXTRA_SETS]
     if unknown:
-        ap.error(f"unknown set {unknown[0]!r}; choose from {', '.join(SETS)}")
+        ap.error(f"unknown set {unknown[0]!r}; choose from {', '.join(SETS + EXTRA_SETS)}")
     sets = {
         name: [
             it for it in items if it.split in args.splits and (args.only is None or args.only.search(it.id))

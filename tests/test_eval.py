@@ -9,7 +9,8 @@ import pytest
 
 from eval.__main__ import SABOTAGES
 from eval.__main__ import main as eval_main
-from eval.data import LabelError, load_crud, load_seed, split_of
+from eval.breakdown import misses_by_kind
+from eval.data import LabelError, load_crud, load_seed, load_sets, split_of
 from eval.fake_llm import PLANTED_FAULTS, compose_answer
 from eval.score import answer_precision, citation_checks, fact_found, gold_citation, normalize
 
@@ -86,6 +87,46 @@ def test_splits_are_fixed_by_a_hash_and_new_seed_questions_are_test():
     )
     assert len(crud) >= 120 and {it.kind for it in crud} == {"1doc", "2docs", "3docs"}
     assert any(it.status == "partial" for it in seed)
+
+
+def test_english_questions_keep_the_split_and_labels_of_the_question_they_translate():
+    crud = {it.id: it for it in load_crud()}
+    english = load_sets(("english",))["english"]
+    assert len(english) >= 150
+    for it in english:
+        source = crud[it.extra["origin"].rsplit("translates ", 1)[1]]
+        assert it.set == "english" and not re.search(r"[\u4e00-\u9fff]", it.question), it.id
+        assert (it.split, it.facts, it.gold) == (source.split, source.facts, source.gold), it.id
+
+
+def test_misses_are_put_down_to_retrieval_or_to_the_choice_of_sentences():
+    def row(i, kind, expected="answered", status="answered", recall=0.0):
+        return {"id": i, "kind": kind, "expected_status": expected, "status": status, "fact_recall": recall}
+
+    rows = [
+        row("a", "single", recall=1.0),
+        row("b", "single"),  # gold ranked 2nd: the answerer chose another sentence
+        row("c", "single"),  # gold not retrieved
+        row("d", "single", status="not_found"),
+        row("e", "near_miss", expected="not_found"),
+        row("f", "near_miss", expected="not_found", status="not_found"),
+    ]
+    ranks = [
+        {"id": "a", "rank": 1},
+        {"id": "b", "rank": 2},
+        {"id": "c", "rank": None},
+        {"id": "d", "rank": 1},
+    ]
+    counts = misses_by_kind(rows, ranks)
+    assert counts["single"] == {
+        "questions": 4,
+        "right": 1,
+        "not_found": 1,
+        "not_retrieved": 1,
+        "not_chosen": 1,
+        "answered_anyway": 0,
+    }
+    assert (counts["near_miss"]["right"], counts["near_miss"]["answered_anyway"]) == (1, 1)
 
 
 def test_answer_precision_separates_an_answer_from_a_dump():
