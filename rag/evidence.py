@@ -50,11 +50,22 @@ class Amount:
     subject: tuple[str, ...]  # content words of its clause before it (工业规模总量 for 2.5万亿元)
     ordinal: bool = False  # 第31届, or a list's "2、": which one, not how many
     counted: str = ""  # what follows it in its clause: the thing counted (30个国家, 150家上市企业)
+    day_or_month: bool = False  # 27日, 8月, July 27: a date's part, not how many
 
     @property
     def is_year(self) -> bool:
         """2025年 is a date, not an amount."""
         return could_be_year(self.value) and self.unit.startswith("年")
+
+
+_EN_MONTHS = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b\.?"
+)
+_EN_MONTH_BEFORE = re.compile(rf"\b{_EN_MONTHS}\s+$", re.I)  # July 27
+_EN_MONTH_AFTER = re.compile(
+    rf"(?:st|nd|rd|th)?\s*(?:of\s+)?{_EN_MONTHS}", re.I
+)  # (the number took the space)  # 27 July
 
 
 def amounts(text: str) -> list[Amount]:
@@ -70,7 +81,11 @@ def amounts(text: str) -> list[Amount]:
         words = tuple(w for w in content_words(before) if not re.fullmatch(r"[\d.%年月日号]+", w))
         ordinal = t[max(0, m.start() - 1) : m.start()] == "第" or bool(_ENUMERATOR.match(t, m.start()))
         counted = _CLAUSE.split(t[m.end() : m.end() + COUNTED_CHARS])[0]
-        out.append(Amount(round(value, 6), unit, surface, words, ordinal, counted))
+        day_or_month = unit.startswith(("月", "日", "号")) or (
+            value <= 31
+            and bool(_EN_MONTH_BEFORE.search(t, 0, m.start()) or _EN_MONTH_AFTER.match(t, m.end()))
+        )
+        out.append(Amount(round(value, 6), unit, surface, words, ordinal, counted, day_or_month))
     return out
 
 

@@ -192,11 +192,7 @@ def has_quantity(text: str, unit: str | None = None) -> bool:
     one), in the asked unit (or a classifier of the same things) when the question names one."""
     # (a year, a month or a day is a date, not an amount: 2022年10月30日)
     # (…nor is 第31届: an ordinal says which one, not how many)
-    found = [
-        a
-        for a in amounts(text)
-        if not a.is_year and not a.ordinal and not a.unit.startswith(("月", "日", "号"))
-    ]
+    found = [a for a in amounts(text) if not a.is_year and not a.ordinal and not a.day_or_month]
     if unit:
         units = SAME_UNIT.get(unit, (unit,))
         if unit == "%" and _CN_SHARE.search(text):

@@ -158,11 +158,15 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tu
         if a.value in allowed:
             continue  # the question's own numbers
         # a share is not a count: "2 such projects" is not grounded by 2%
-        # …nor a count by an ordinal or a list item's number ("2、结转不及预期")
+        # …nor a count by an ordinal or a list item's number ("2、结转不及预期"), nor by a day
+        # ("27 such projects" by 7月27日)
         same = [
             p
             for p in para
-            if p.value == a.value and (p.unit == "%") == (a.unit == "%") and p.ordinal == a.ordinal
+            if p.value == a.value
+            and (p.unit == "%") == (a.unit == "%")
+            and p.ordinal == a.ordinal
+            and p.day_or_month == a.day_or_month
         ]
         implied = a.value in ev.values and all(p.value != a.value for p in para)  # 今年 in a 2022 post
         if not same and not implied:

@@ -163,6 +163,20 @@ def test_a_list_item_s_number_does_not_ground_a_count():
     assert counted.status == "answered"
 
 
+def test_a_day_does_not_ground_a_count_but_grounds_a_date():
+    # invented notice: its 27 is a day of the month; it counts nothing
+    para = hit("基金会于2023年7月27日举办公益项目颁授活动，60人参加。", 2)
+    for claim in ("There are 27 such projects in all [1].", "公益项目共有27个[1]。"):
+        v = verify(claim, [para], "How many projects?")
+        assert v.citations == [] and "ungrounded_number: 27" in " ".join(v.warnings), claim
+    for claim in (
+        "The foundation held the ceremony on 27 July 2023 [1].",
+        "基金会于2023年7月27日举办颁授活动[1]。",
+    ):
+        v = verify(claim, [para], "When was the ceremony held?")
+        assert v.status == "answered" and v.citations, claim
+
+
 def test_a_share_of_gdp_is_not_another_share_of_gdp():
     # the paragraph's 40% is 制造业增加值's share of GDP, not 研发投入's
     v = verify("研发投入占GDP的比重要达到40%左右[1]。", HITS, "研发投入占GDP的比重是多少？")
