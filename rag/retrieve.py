@@ -41,6 +41,16 @@ DOC_TOP = 3
 # chunks' scores grow by this share over those of posts that do not. Dev split, whole eval corpus
 # (701 posts): R@1 seed 0.679 → 0.75, CRUD-RAG 0.593 → 0.635 with 1.0 (2.0: CRUD-RAG 0.623).
 NAME_WEIGHT = 1.0
+# English questions reach BM25 through dictionary translations, and e5-small's cross-lingual vectors
+# rank Chinese posts poorly (dense alone R@5 0.32, BM25 alone 0.73, on 116 machine-translated
+# CRUD-RAG dev questions, eval/crud/english.jsonl); a post's summed evidence then favours long posts
+# that match many loose senses. Chosen on dev (those 116 and the seed's 14 English dev questions),
+# extractive fact recall with lexical/post weights 3/1 (the Chinese ones) 0.276, 3/0 0.328,
+# 10/0 0.345, 30/0 0.345, 10/0.25 0.31; the seed's English questions 12 of 14 right throughout
+# but at 3/0 (11). Held out (the set's 80 test questions): 0.45 → 0.487; the seed's 14 English
+# test questions 5 → 4 right.
+ENGLISH_LEXICAL_WEIGHT = 10.0
+ENGLISH_DOC_WEIGHT = 0.0
 
 
 @dataclass
@@ -167,6 +177,7 @@ class Retriever:
             {cid for d in allowed_docs for cid in snap.docs[d].chunk_ids} if restricted else snap.current
         )
         n = max(MIN_CANDIDATES, k * CANDIDATES_PER_HIT)
+        chinese = has_cjk(query)
 
         dense_ranked: list[str] = []
         if self.use_dense:
@@ -189,20 +200,20 @@ class Retriever:
             in_index = allowed if restricted else None  # the index holds exactly the current chunks
             found = (
                 snap.bm25.search(query, n, in_index)
-                if has_cjk(query)
+                if chinese
                 else snap.bm25.search_groups(_english_groups(query), n, in_index)
             )
             lexical_ranked = [cid for cid, _ in found]
 
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
-        weights = (1.0, LEXICAL_WEIGHT)
+        weights = (1.0, LEXICAL_WEIGHT if chinese else ENGLISH_LEXICAL_WEIGHT)
         for side, ranked in enumerate((dense_ranked, lexical_ranked)):
             for rank, cid in enumerate(ranked, start=1):
                 fused[cid] = fused.get(cid, 0.0) + weights[side] / (RRF_K + rank)
                 ranks.setdefault(cid, [None, None])[side] = rank
-        fused = _favour_strong_documents(fused)
-        if NAME_WEIGHT and has_cjk(query):
+        fused = _favour_strong_documents(fused, DOC_WEIGHT if chinese else ENGLISH_DOC_WEIGHT)
+        if NAME_WEIGHT and chinese:
             fused = _favour_named_documents(fused, snap.bm25.docs_with_all(_names(query)))
         order = sorted(fused, key=lambda c: -fused[c])
 
@@ -284,14 +295,17 @@ def _joined(parts: Sequence[Chunk]) -> str | None:
     return text if parts and len(text) == parts[0].paragraph_chars else None
 
 
-def _favour_strong_documents(fused: dict[str, float]) -> dict[str, float]:
-    """Fused scores raised in proportion to the evidence of each chunk's post (see DOC_WEIGHT)."""
+def _favour_strong_documents(fused: dict[str, float], weight: float) -> dict[str, float]:
+    """Fused scores raised, up to `weight`×, in proportion to the evidence of each chunk's post
+    (see DOC_WEIGHT)."""
+    if not weight:
+        return fused
     by_doc: dict[str, list[float]] = {}
     for cid, score in fused.items():
         by_doc.setdefault(doc_of(cid), []).append(score)
     evidence = {d: sum(sorted(v, reverse=True)[:DOC_TOP]) for d, v in by_doc.items()}
     best = max(evidence.values(), default=0.0) or 1.0
-    return {cid: score * (1.0 + DOC_WEIGHT * evidence[doc_of(cid)] / best) for cid, score in fused.items()}
+    return {cid: score * (1.0 + weight * evidence[doc_of(cid)] / best) for cid, score in fused.items()}
 
 
 def _names(query: str) -> list[str]:

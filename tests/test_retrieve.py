@@ -169,8 +169,15 @@ def crowded(tmp_path_factory):
         ("到2025年上市企业超过多少家？", 13, 1),
         ("到2025年全市工业规模总量要超过多少？", 26, 1),
         ("How large should the city's total industrial output be by 2025?", 26, 3),
-        # generic words (city, build, serve → 服务) pull in other posts; ranked 3rd-6th, see README
-        ("What will the city build to serve as a modern logistics hub?", 16, 6),
+        # generic words (city, build, serve → 服务) pull in other posts. It ranked 5th while a post's
+        # summed evidence raised English questions too; among these generated posts, which share
+        # the seed's words, it helped, but among real posts it hurt (ENGLISH_DOC_WEIGHT): now 11th
+        pytest.param(
+            "What will the city build to serve as a modern logistics hub?",
+            16,
+            6,
+            marks=pytest.mark.xfail(strict=True, reason="ranked 11th without post evidence for English"),
+        ),
     ],
 )
 def test_the_seed_paragraph_still_wins_among_many_posts(crowded, question, paragraph, within):
