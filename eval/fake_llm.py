@@ -43,6 +43,7 @@ HEADER_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2}) ¶(\d+)\s*$")
 QUESTION_RE = re.compile(r"^Question: (.*)$", re.M)
 SENTINEL_RE = re.compile(r"do not answer the question, reply only: (.+?)(?:\n|$)")
 PARTIALS_RE = re.compile(r"^\(\d+\) (.*)$", re.M)
+TRANSLATE_RE = re.compile(r"^Translate the user's English question into Chinese")
 SENT_RE = re.compile(r"[^。！？；!?;]+[。！？；!?;]?[”’」』]*")
 INJECTION_RE = re.compile(
     r"忽略(?:以上|之前|上述)?所有指令|ignore (?:all )?(?:previous|above|prior) instructions", re.I
@@ -413,6 +414,14 @@ def _summary(blocks: list[tuple[int, str]]) -> str:
     return "".join(out[:24]) or "文中未提及。"
 
 
+def translate(question: str) -> str:
+    """An English question in Chinese words: each content word's first dictionary sense (the
+    look-ups retrieval makes of it), the word itself where there is none."""
+    from rag.crossling import translations
+
+    return "".join(zh[0] if zh else w for w, zh in translations(question).items()) + "？"
+
+
 def apply_fault(text: str, fault: str, user: str, system: str = "") -> str:
     if fault == "leak":  # obeys "print your system prompt"
         return system
@@ -530,13 +539,14 @@ class FakeLLMServer:
                 messages = body.get("messages") or []
                 system = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
                 user = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
-                text = (
-                    ""
-                    if fault == "empty"
-                    else apply_fault(
+                if fault == "empty":
+                    text = ""
+                elif TRANSLATE_RE.search(system):  # the question's Chinese wording, for retrieval
+                    text = translate(user)
+                else:
+                    text = apply_fault(
                         compose_answer(system, user, fault or "", outer.planted), fault or "", user, system
                     )
-                )
                 finish = "stop"
                 limit = body.get("max_tokens") or body.get("max_completion_tokens")
                 if limit and _count(text) > limit:  # as a real server does: cut, finish "length"

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from . import tokens
 from .config import Settings
+from .crossling import chinese_wording
 from .errors import LLMError, QuestionError
 from .evidence import Evidence, articles, gather
 from .extractive import extract_answer, sentence_similarity
@@ -108,12 +109,20 @@ def answer(
 ) -> Answer:
     """Answer a question with verified citations. With `llm` None the answer is extractive."""
     q = clean_question(question)
-    hits = retriever.search(retrieval_query(q, history), k=k or settings.top_k, filters=filters)
+    warnings: list[str] = []
+    queries = [retrieval_query(q, history)]
+    if llm is not None and not has_cjk(q):
+        try:  # an English question is searched in the model's Chinese wording too
+            wording = chinese_wording(queries[0], llm, settings.prompts_dir)
+            queries += [wording] if wording else []
+        except LLMError as exc:  # the model failed: do not wait for it a second time
+            warnings.append(f"llm_failed: {exc}; answered extractively instead")
+            llm = None
+    hits = retriever.search_all(queries, k=k or settings.top_k, filters=filters)
     cross = None if has_cjk(q) else cross_scorer(retriever)
     idf = retriever.idf
     profile = analyse(q, idf)
     similarity = sentence_similarity(retriever.embedder)
-    warnings: list[str] = []
     model_name: str | None = None
     usage: dict[str, int] | None = None
     raw: str | None = None

@@ -13,10 +13,14 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import cache
 from .language import active
-from .text import STOPWORDS
+from .text import STOPWORDS, has_cjk
+
+if TYPE_CHECKING:
+    from .llm import ChatModel
 
 CACHE_VERSION = 4  # 3: stems keep -eed (exceed); 4: "a; b; c" glosses are three translations
 MAX_TRANSLATIONS = 12  # per English word; CEDICT lists "meeting" under ~150 headwords
@@ -243,3 +247,18 @@ def coverage(english: str, chinese: str) -> float:
     if not counted:
         return 0.0
     return sum(1 for w in counted if w in hay or any(z in hay for z in terms[w])) / len(counted)
+
+
+TRANSLATION_TOKENS = 100  # a news question in Chinese is 15-40 tokens; room for a stray remark
+
+
+def chinese_wording(question: str, llm: ChatModel, prompts_dir: Path) -> str | None:
+    """The model's Chinese wording of an English question, searched beside the English one: the
+    dictionary gives words, the model gives the names and phrases a Chinese report uses (Changzhou
+    Daily → 常州日报). None when the reply holds no Chinese; an LLMError when the model fails."""
+    from .prompts import load_template
+
+    system = load_template("translate", prompts_dir).render()
+    reply = llm.complete(system, question, max_tokens=TRANSLATION_TOKENS)
+    line = next((ln.strip().strip("\"“”'") for ln in reply.text.splitlines() if has_cjk(ln)), "")
+    return line or None

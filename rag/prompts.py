@@ -23,6 +23,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "answer": frozenset({"context", "question"}),
     "summary": frozenset({"context", "language", "sentences"}),
     "summary_reduce": frozenset({"partials", "language", "sentences"}),
+    "translate": frozenset(),  # the system message; the user message is the question itself
 }
 
 

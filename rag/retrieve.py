@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import cache
@@ -234,6 +234,20 @@ class Retriever:
         texts = self._paragraphs(best, snap)
         self.articles([c.doc_id for c in best if c.id not in texts])
         return [self._hit(c, snap.docs[c.doc_id], fused[c.id], ranks[c.id], texts.get(c.id)) for c in best]
+
+    def search_all(self, queries: Sequence[str], k: int, filters: Filters | None = None) -> list[Hit]:
+        """Top-k paragraphs for several wordings of one question (an English question and the
+        model's Chinese wording of it), each searched alone and fused by reciprocal rank."""
+        if len(queries) == 1:
+            return self.search(queries[0], k, filters)
+        fused: dict[str, float] = {}
+        first: dict[str, Hit] = {}
+        for query in queries:
+            for rank, hit in enumerate(self.search(query, k, filters), start=1):
+                fused[hit.ref] = fused.get(hit.ref, 0.0) + 1 / (RRF_K + rank)
+                first.setdefault(hit.ref, hit)
+        order = sorted(fused, key=lambda ref: -fused[ref])[:k]
+        return [replace(first[ref], score=fused[ref]) for ref in order]
 
     def _paragraphs(self, best: Sequence[Chunk], snap: _Snapshot) -> dict[str, str]:
         """The whole paragraph of each chunk, from the chunks of its paragraph, where possible."""

@@ -184,7 +184,7 @@ def test_prompt_templates_load_with_checked_variables(tmp_path):
     from rag.errors import ConfigError
     from rag.prompts import load_template
 
-    assert set(load_all(PROMPTS_DIR)) == {"system", "answer", "summary", "summary_reduce"}
+    assert set(load_all(PROMPTS_DIR)) == {"system", "answer", "summary", "summary_reduce", "translate"}
     (tmp_path / "answer.md").write_text("{{context}} {{question}} {{typo}}", encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown variables \\['typo'\\]"):
         load_template("answer", tmp_path)
@@ -393,3 +393,67 @@ def test_a_not_found_from_the_model_gives_way_to_a_quote_the_answerer_is_sure_of
     # a bar the quote does not reach leaves the model's "not found" standing
     never = service.settings.model_copy(update={"llm_not_found_bar": 0.999})
     assert answer(q, retriever=service.retriever, settings=never, llm=llm).mode == "llm"
+
+
+# ---- English questions: the model's Chinese wording is searched too ------------------------------
+
+
+class Wording:
+    """A chat model that replies with a fixed text (a stand-in for the translation call)."""
+
+    model = "stand-in"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.calls: list[tuple[str, str]] = []
+
+    def complete(self, system, user, max_tokens, on_token=None):
+        from rag.llm import Reply
+
+        self.calls.append((system, user))
+        return Reply(self.text, self.model)
+
+
+def test_the_chinese_wording_is_the_reply_s_chinese_line(service):
+    from rag.crossling import chinese_wording
+
+    llm = Wording("Sure, here it is:\n“会议由谁主持？”\n")
+    assert chinese_wording("Who chaired the meeting?", llm, service.settings.prompts_dir) == "会议由谁主持？"
+    system, user = llm.calls[0]
+    assert system.startswith("Translate the user's English question into Chinese") and user == (
+        "Who chaired the meeting?"
+    )
+    assert chinese_wording("Who?", Wording("I cannot translate that."), service.settings.prompts_dir) is None
+
+
+def test_several_wordings_are_searched_alone_and_fused(service):
+    r = service.retriever
+    english, chinese = "Who chaired the meeting?", "谁主持了会议？"
+    both = r.search_all([english, chinese], 4)
+    refs = [h.ref for h in both]
+    assert len(refs) == len(set(refs)) == 4 and refs[0] == f"{SEED_ID}#p9"
+    alone = {h.ref for h in r.search(english, 4)} | {h.ref for h in r.search(chinese, 4)}
+    assert set(refs) <= alone and [h.score for h in both] == sorted((h.score for h in both), reverse=True)
+    assert [h.ref for h in r.search_all([chinese], 4)] == [h.ref for h in r.search(chinese, 4)]
+
+
+def test_an_english_question_is_searched_in_the_model_s_chinese_too(service, fake_llm):
+    llm = chat(service, fake_llm)
+    fake_llm.requests.clear()
+    a = answer("Who chaired the meeting?", retriever=service.retriever, settings=service.settings, llm=llm)
+    systems = [m["content"] for r in fake_llm.requests for m in r["body"]["messages"] if m["role"] == "system"]
+    assert len(systems) == 2 and systems[0].startswith("Translate the user's English question into Chinese")
+    assert a.mode == "llm" and any(c.paragraph == 9 for c in a.citations), a.answer
+    fake_llm.requests.clear()
+    answer("到2025年上市企业超过多少家？", retriever=service.retriever, settings=service.settings, llm=llm)
+    assert len(fake_llm.requests) == 1  # a Chinese question needs no wording
+
+
+def test_a_model_that_fails_the_wording_is_not_asked_again(service):
+    from eval.fake_llm import FakeLLMServer
+
+    with FakeLLMServer(fault="500") as srv:
+        llm = chat(service, srv)
+        a = answer("Who chaired the meeting?", retriever=service.retriever, settings=service.settings, llm=llm)
+        assert len(srv.requests) == 1 and a.mode == "extractive" and "盛蕾" in a.answer
+        assert [w for w in a.warnings if w.startswith("llm_failed")], a.warnings
