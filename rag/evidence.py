@@ -63,9 +63,8 @@ _EN_MONTHS = (
     r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b\.?"
 )
 _EN_MONTH_BEFORE = re.compile(rf"\b{_EN_MONTHS}\s+$", re.I)  # July 27
-_EN_MONTH_AFTER = re.compile(
-    rf"(?:st|nd|rd|th)?\s*(?:of\s+)?{_EN_MONTHS}", re.I
-)  # (the number took the space)  # 27 July
+# 27 July, the 27th of July (the number's match took the space after it)
+_EN_MONTH_AFTER = re.compile(rf"(?:st|nd|rd|th)?\s*(?:of\s+)?{_EN_MONTHS}", re.I)
 
 
 def amounts(text: str) -> list[Amount]:
