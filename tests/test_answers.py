@@ -441,7 +441,9 @@ def test_an_english_question_is_searched_in_the_model_s_chinese_too(service, fak
     llm = chat(service, fake_llm)
     fake_llm.requests.clear()
     a = answer("Who chaired the meeting?", retriever=service.retriever, settings=service.settings, llm=llm)
-    systems = [m["content"] for r in fake_llm.requests for m in r["body"]["messages"] if m["role"] == "system"]
+    systems = [
+        m["content"] for r in fake_llm.requests for m in r["body"]["messages"] if m["role"] == "system"
+    ]
     assert len(systems) == 2 and systems[0].startswith("Translate the user's English question into Chinese")
     assert a.mode == "llm" and any(c.paragraph == 9 for c in a.citations), a.answer
     fake_llm.requests.clear()
@@ -454,6 +456,8 @@ def test_a_model_that_fails_the_wording_is_not_asked_again(service):
 
     with FakeLLMServer(fault="500") as srv:
         llm = chat(service, srv)
-        a = answer("Who chaired the meeting?", retriever=service.retriever, settings=service.settings, llm=llm)
+        a = answer(
+            "Who chaired the meeting?", retriever=service.retriever, settings=service.settings, llm=llm
+        )
         assert len(srv.requests) == 1 and a.mode == "extractive" and "盛蕾" in a.answer
         assert [w for w in a.warnings if w.startswith("llm_failed")], a.warnings
