@@ -63,6 +63,7 @@ _EN_MONTHS = (
     r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b\.?"
 )
 _EN_MONTH_BEFORE = re.compile(rf"\b{_EN_MONTHS}\s+$", re.I)  # July 27
+_EN_MONTH_REACH = 16  # "September. " and a few spaces: the look-back need not scan the whole text
 # 27 July, the 27th of July (the number's match took the space after it)
 _EN_MONTH_AFTER = re.compile(rf"(?:st|nd|rd|th)?\s*(?:of\s+)?{_EN_MONTHS}", re.I)
 
@@ -82,7 +83,10 @@ def amounts(text: str) -> list[Amount]:
         counted = _CLAUSE.split(t[m.end() : m.end() + COUNTED_CHARS])[0]
         day_or_month = unit.startswith(("月", "日", "号")) or (
             value <= 31
-            and bool(_EN_MONTH_BEFORE.search(t, 0, m.start()) or _EN_MONTH_AFTER.match(t, m.end()))
+            and bool(
+                _EN_MONTH_BEFORE.search(t, max(0, m.start() - _EN_MONTH_REACH), m.start())
+                or _EN_MONTH_AFTER.match(t, m.end())
+            )
         )
         out.append(Amount(round(value, 6), unit, surface, words, ordinal, counted, day_or_month))
     return out
