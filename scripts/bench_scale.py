@@ -193,7 +193,7 @@ def du(path: Path) -> int:
 
 def build_home(home: Path, corpus: Path, chroma_url: str | None = None):
     """A store holding `corpus`, ingested in-process with vectors from the eval's cache."""
-    from eval.corpus import CachedEmbedder, load_vectors
+    from eval.corpus import CachedEmbedder, load_vectors, vector_cache
     from rag.config import load_settings
     from rag.ingest import ingest
     from rag.service import Service
@@ -201,7 +201,7 @@ def build_home(home: Path, corpus: Path, chroma_url: str | None = None):
     extra = {"RAG_CHROMA_URL": chroma_url} if chroma_url else {}
     settings = load_settings(RAG_HOME=home, **extra)
     svc = Service.from_settings(settings)
-    cached = CachedEmbedder(svc.embedder, load_vectors())
+    cached = CachedEmbedder(svc.embedder, load_vectors(vector_cache(svc.embedder)))
     t = time.perf_counter()
     report = ingest([corpus], store=svc.store, embedder=cached, budget=settings.chunk_tokens)
     svc.retriever.snapshot()  # the lexical index cached under the home, as after `rag ingest`

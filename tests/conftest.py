@@ -86,6 +86,7 @@ class HashEmbedder:
     """Deterministic stand-in for tests about ingest bookkeeping (not about ranking): counts calls."""
 
     name = "test-hash-embedder"
+    version = "1"
 
     def __init__(self) -> None:
         self.embedded: list[str] = []

@@ -121,6 +121,7 @@ def test_embedder_change_is_refused(store, hash_embedder):
 
     class Other:
         name = "another-embedder"
+        version = "1"
 
         def embed(self, texts, kind="passage"):
             return [[1.0] + [0.0] * 15 for _ in texts]
