@@ -89,7 +89,9 @@ def stamp(embedder, budget: int) -> str:
     """Changes whenever a post, the embedder, the chunk budget or the build changes."""
     from rag.chunking import CHUNKER_VERSION
 
-    h = hashlib.sha1(f"{CORPUS_VERSION}\x1f{CHUNKER_VERSION}\x1f{embedder.name}\x1f{embedder.version}\x1f{budget}".encode())
+    h = hashlib.sha1(
+        f"{CORPUS_VERSION}\x1f{CHUNKER_VERSION}\x1f{embedder.name}\x1f{embedder.version}\x1f{budget}".encode()
+    )
     for f in corpus_files():
         h.update(f.name.encode())
         h.update(f.read_bytes())

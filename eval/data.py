@@ -4,8 +4,9 @@ Two sets, both asked against one corpus (the seed plus every CRUD-RAG post):
 - `seed`: questions about the seed article (eval/seed/questions.jsonl);
 - `crud`: CRUD-RAG questions kept with hand-written key facts (eval/crud/labels.jsonl, written
   by eval/crud/curate.py from eval/crud/questions.jsonl).
-Every question carries its split, `dev` or `test`, fixed once by a hash of its id (`split_of`);
-questions written after the rules were fitted go to `test` (their `origin` says so).
+Every question carries its split, `dev`, `test` or `seen`, fixed once by a hash of its id
+(`split_of`; a CRUD-RAG question by its item's); questions written after the rules were fitted go
+to `test` (their `origin` says so); questions something was fitted on are `seen` (eval/splits.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ CRUD_ENGLISH = CRUD_DIR / "english.jsonl"  # CRUD-RAG questions machine-translat
 SEED_DOC = "000_ad50afaed758b5d7"
 SETS = ("seed", "crud")  # asked by default: the gate and the calibration read these
 EXTRA_SETS = ("english",)  # asked on request (--sets): CRUD-RAG's questions in English
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "seen")  # seen: in-sample whatever the hash said (eval/splits.py)
 STATUSES = ("answered", "partial", "not_found")
 _BARE_NUMBER = re.compile(r"\s*\d+(?:\.\d+)?\s*")
 
@@ -62,7 +63,7 @@ class LabelError(ValueError):
 
 def _check(it: Item) -> Item:
     if it.split not in SPLITS:
-        raise LabelError(f"{it.id}: split {it.split!r} is not dev or test")
+        raise LabelError(f"{it.id}: split {it.split!r} is not one of {SPLITS}")
     if it.status not in STATUSES:
         raise LabelError(f"{it.id}: status {it.status!r} is not one of {STATUSES}")
     if it.answerable and not (it.facts and it.gold):
@@ -112,7 +113,10 @@ def load_crud(
                     status="answered",
                     reference=row["reference"],
                     rejection_exclude=tuple(row["rejection_exclude"]),
-                    extra={"docs": row["docs"], **({"origin": row["origin"]} if "origin" in row else {})},
+                    extra={
+                        "docs": row["docs"],
+                        **{k: row[k] for k in ("origin", "rewords", "split_before", "seen_why") if k in row},
+                    },
                 )
             )
         )

@@ -49,7 +49,8 @@ def _cited_right(claim: str, source: str, ans) -> bool:
     return False
 
 
-def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int) -> dict:
+def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int, split: str) -> dict:
+    """The planted claims of every fault mode, on the questions of one split."""
     from rag.answer import answer
     from rag.llm import OpenAIChat
 
@@ -57,6 +58,7 @@ def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int) -> d
     survivors: list[str] = []
     lost: list[str] = []  # true claims dropped or left cited wrongly
     unjudged: list[str] = []
+    sets = {name: [it for it in items if it.split == split] for name, items in sets.items()}
     for fault in PLANTED_FAULTS:
         llm = OpenAIChat.from_settings(
             settings.model_copy(

@@ -10,7 +10,7 @@ import pytest
 from eval.__main__ import SABOTAGES
 from eval.__main__ import main as eval_main
 from eval.breakdown import misses_by_kind
-from eval.data import LabelError, load_crud, load_seed, load_sets, split_of
+from eval.data import SEED_QUESTIONS, LabelError, load_crud, load_seed, load_sets, split_of
 from eval.fake_llm import PLANTED_FAULTS, compose_answer
 from eval.score import answer_precision, citation_checks, fact_found, gold_citation, normalize
 
@@ -70,23 +70,51 @@ def test_a_bare_number_is_not_a_fact(tmp_path):
 def test_splits_are_fixed_by_a_hash_and_new_seed_questions_are_test():
     seed, crud = load_seed(), load_crud()
     held_out = [it for it in seed if it.extra.get("origin", "").startswith("held-out")]
-    assert len(held_out) >= 40 and all(it.split == "test" for it in held_out)
-    assert (
-        sum(it.kind == "near_miss" for it in held_out) >= 8
-        and sum(it.kind == "english" for it in held_out) >= 10
-    )
+    assert len(held_out) >= 40 and all(it.split in ("test", "seen") for it in held_out)
+    test = [it for it in seed if it.split == "test"]
+    assert len(test) >= 30 and all(it in held_out for it in test)
+    assert sum(it.kind == "near_miss" for it in test) >= 8 and sum(it.kind == "english" for it in test) >= 3
     reworded = [it for it in crud if it.id.startswith("crud-reworded-")]
     assert reworded and all(it.split == "dev" for it in reworded)  # written to tune: dev only
     to_tune = [it for it in seed if it.extra.get("origin", "").startswith("dev, written")]
     assert len(to_tune) >= 30 and all(it.split == "dev" for it in to_tune)
     fixed = [x for x in seed if x not in held_out and x not in to_tune]
     for it in fixed + [x for x in crud if x not in reworded]:
-        assert it.split == split_of(it.id), it.id
+        # a seen question keeps the split its hash gave it as `split_before`
+        assert it.extra.get("split_before", it.split) == split_of(it.id), it.id
     assert (
         0.4 < sum(it.split == "dev" for it in crud if it not in reworded) / (len(crud) - len(reworded)) < 0.6
     )
     assert len(crud) >= 120 and {it.kind for it in crud} == {"1doc", "2docs", "3docs"}
     assert any(it.status == "partial" for it in seed)
+
+
+def test_no_crud_item_straddles_dev_and_test():
+    from eval.splits import item_of
+
+    splits: dict[str, set[str]] = {}
+    for it in load_crud():
+        splits.setdefault(item_of(it.extra.get("rewords", it.id)), set()).add(it.split)
+    assert all(len(s) == 1 for s in splits.values())
+    assert sum(s == {"seen"} for s in splits.values()) == 14
+
+
+def test_no_seed_test_question_was_fitted_on_or_copies_a_tuned_one():
+    from eval.splits import same_fact
+
+    rows = [json.loads(x) for x in SEED_QUESTIONS.read_text(encoding="utf-8").splitlines() if x]
+    tuned = [r for r in rows if r["id"].startswith("dv-")]
+    test = [r for r in rows if r["split"] == "test"]
+    assert not [r["id"] for r in test if re.fullmatch(r"[qu]\d+", r["id"])]
+    assert not [r["id"] for r in test if any(same_fact(r, d) for d in tuned)]
+    assert all(r.get("seen_why") for r in rows if r["split"] == "seen")
+
+
+def test_a_new_crud_question_takes_its_item_s_split():
+    from eval.splits import crud_split
+
+    assert crud_split("crud-3docs-abc", {"abc": "seen"}) == "seen"
+    assert crud_split("crud-1doc-xyz", {}) == split_of("xyz")
 
 
 def test_english_questions_keep_the_split_and_labels_of_the_question_they_translate():

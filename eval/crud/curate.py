@@ -5,8 +5,8 @@ Each row of FACTS is the index of a question in questions.jsonl (file order) and
   - a list of facts, each a list of acceptable variants (strict matching, see eval/score.py), or
   - a string: why the question is not kept (it names no event or subject and so cannot be asked
     of a corpus, it leans on a pronoun, its reference answer does not answer it, ...).
-Gold paragraphs are the paragraphs of the answer-holding posts that contain a fact; the split is a
-hash of the question id (eval/data.py); `rejection_exclude` lists every post that holds all the
+Gold paragraphs are the paragraphs of the answer-holding posts that contain a fact; a question keeps
+its split; a new one takes its item's (eval/splits.py); `rejection_exclude` lists every post that holds all the
 facts or the question's two rarest words (another report of the same event), so the rejection run
 (the question asked without its sources) really has no answer.
 """
@@ -342,8 +342,8 @@ MAX_SAME_SUBJECT = 15
 
 
 def main() -> None:
-    from eval.data import split_of
     from eval.score import fact_found
+    from eval.splits import crud_split, row_item
     from rag.loader import load_article
 
     questions = [
@@ -356,6 +356,10 @@ def main() -> None:
         raise SystemExit(f"no decision for questions {sorted(missing)}")
     from rag.lexical import index_tokens
 
+    # Splits never move: a question keeps its row's split (seen included); a new one takes its item's
+    earlier = [json.loads(x) for x in (HERE / "labels.jsonl").read_text(encoding="utf-8").splitlines() if x]
+    kept_split = {r["id"]: r for r in earlier}
+    item_split = {row_item(r): r["split"] for r in earlier}
     posts = {p.stem: load_article(p, []) for p in sorted((HERE / "posts").glob("*.md"))}
     post_words = {d: set(index_tokens(a.title + "\n" + "\n".join(a.paragraphs))) for d, a in posts.items()}
     df: dict[str, int] = {}
@@ -371,7 +375,12 @@ def main() -> None:
             "reference": q["answers"][0],
             "kind": q["kind"],
             "docs": q["docs"],
-            "split": split_of(q["id"]),
+            "split": crud_split(q["id"], item_split),
+            **{
+                k: v
+                for k, v in kept_split.get(q["id"], {}).items()
+                if k in ("split", "split_before", "seen_why")
+            },
         }
         if isinstance(decision, str):
             rows.append({**row, "kept": False, "why_not": decision})
