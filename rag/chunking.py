@@ -6,7 +6,7 @@ import hashlib
 
 from . import tokens
 from .records import Article, Chunk
-from .text import split_sentences
+from .text import has_words, split_sentences
 from .timewords import annotate
 
 # Overlap between the parts of a split paragraph: the last sentence of a part is repeated at the
@@ -77,8 +77,10 @@ def split_paragraph(text: str, budget: int) -> list[str]:
 
 
 # bump when the same paragraphs would be chunked differently. 2: a part keeps the spaces between
-# its sentences (it is the paragraph's own slice), so every split paragraph can be put back together
-CHUNKER_VERSION = 2
+# its sentences (it is the paragraph's own slice), so every split paragraph can be put back together.
+# 3: a paragraph without words (a header line: a date, a lone "/") is not chunked, so re-ingest
+# removes its chunk from a store written before.
+CHUNKER_VERSION = 3
 
 
 def embed_text(article: Article, chunk_text: str) -> str:
@@ -95,9 +97,12 @@ def lexical_text(title: str, date: str, chunk_text: str) -> str:
 
 
 def chunk_article(article: Article, budget: int) -> list[Chunk]:
-    """Chunks in reading order. Ids derive from content, so unchanged text keeps its id."""
+    """Chunks in reading order. Ids derive from content, so unchanged text keeps its id.
+    A paragraph without words gets no chunk (it is never a search hit) but keeps its number."""
     out: list[Chunk] = []
     for number, paragraph in enumerate(article.paragraphs, start=1):
+        if not has_words(paragraph):
+            continue
         for part, (start, end) in enumerate(paragraph_spans(paragraph, budget)):
             text = paragraph[start:end]
             digest = hashlib.sha1(f"{article.title}\x1f{article.date}\x1f{text}".encode()).hexdigest()[:12]

@@ -374,3 +374,12 @@ def number_values(text: str) -> set[float]:
 
 def has_cjk(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def has_words(text: str) -> bool:
+    """A CJK character or a Latin word of two or more letters: a header line of a date, a time
+    or a lone "/" has none, and is no search hit (it stays in its article, ¶-numbered)."""
+    return has_cjk(text) or bool(_LATIN_WORD.search(text))

@@ -1,5 +1,6 @@
 """Ingest bookkeeping against a real embedded Chroma store (embedder: a counting stand-in)."""
 
+import dataclasses
 import shutil
 
 import pytest
@@ -176,3 +177,43 @@ def test_unchanged_posts_are_not_parsed_again_but_a_new_budget_rechunks(
         [folder], store=store, embedder=hash_embedder, budget=40
     )  # the long paragraph now splits
     assert sorted(loaded) == ["a.md", "b.md", "b.md"] and smaller.added > 0
+
+
+HEADER_POST = ["2023-07-28 10:23", "/", "夏威夷州毛伊岛发生野火，拉海纳镇被完全烧毁。", "救援仍在进行。"]
+
+
+def test_a_paragraph_without_words_is_never_a_search_hit(fresh_home, hash_embedder, tmp_path):
+    from rag.retrieve import Retriever
+
+    store = Store.open(load_settings(RAG_HOME=fresh_home))
+    run([write_post(tmp_path / "posts", "fire.md", "野火", "2023-07-28", HEADER_POST)], store, hash_embedder)
+    assert all(t not in hash_embedder.embedded for t in HEADER_POST[:2])  # never embedded
+    retriever = Retriever(store, hash_embedder, cache_dir=fresh_home / "cache")
+    hits = [h for q in ("2023-07-28 10:23", "/", "野火", "What burned?") for h in retriever.search(q, 10)]
+    assert hits and {h.chunk.paragraph for h in hits} <= {3, 4}
+    assert store.article("fire").paragraphs[:2] == tuple(HEADER_POST[:2])  # still ¶1 and ¶2
+
+
+def test_reingest_removes_the_chunks_of_header_lines_an_older_store_holds(store, hash_embedder, tmp_path):
+    from rag.records import Chunk
+
+    post = write_post(tmp_path / "posts", "fire.md", "野火", "2023-07-28", HEADER_POST)
+    run([post], store, hash_embedder)
+    # a store written before header lines were left out: ¶1 has a chunk, the registry lists it
+    article = store.article("fire")
+    old = Chunk(
+        id="fire:p1:0:oldheader000", doc_id="fire", paragraph=1, part=0, text=HEADER_POST[0], tokens=8
+    )
+    store.add_chunks([(article, old)], hash_embedder.embed([old.text]))
+    store.put_docs(
+        [
+            (
+                dataclasses.replace(article, digest="written-by-chunker-2"),
+                [old.id, *store.docs()["fire"].chunk_ids],
+            )
+        ]
+    )
+    assert old.id in store.stored_chunk_ids("fire")
+    rep = run([post], store, hash_embedder)
+    assert rep.removed == 1 and old.id not in store.stored_chunk_ids("fire")
+    assert store.docs()["fire"].chunk_ids and all(":p1:" not in i for i in store.docs()["fire"].chunk_ids)

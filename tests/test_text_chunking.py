@@ -1,11 +1,13 @@
 import dataclasses
 
+import pytest
+
 from rag import tokens
 from rag.chunking import chunk_article, split_paragraph
 from rag.loader import load_article
 from rag.records import Article
 from rag.retrieve import _joined
-from rag.text import number_values, numbers, split_sentences
+from rag.text import has_words, number_values, numbers, split_sentences
 from rag.timewords import annotate, implied_years
 
 from .conftest import SEED
@@ -119,3 +121,31 @@ def test_the_memory_mapped_word_list_cuts_exactly_like_jieba_s_dict(tmp_path):
     assert runs[0][4:] == ["dict", "dict"] and runs[1][4:] == ["_SortedWords", "_SortedWords"]
     assert runs[0][:4] == runs[1][:4] and "盛蕾" in runs[1][2] and "上市" in runs[1][0]
     assert ["盛蕾", "nr"] in runs[1][3] or any(t == "nr" for _, t in runs[1][3])  # names still tagged
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("/", False),
+        ("2023-07-28 10:23", False),
+        ("2023.07.28 / 10:23:05", False),
+        ("A 1", False),
+        ("2023年7月28日 来源：人民网", True),
+        ("Reuters / 2023-07-28", True),
+        ("常州", True),
+    ],
+)
+def test_a_paragraph_has_words_with_a_cjk_character_or_a_latin_word(text, words):
+    assert has_words(text) is words
+
+
+def test_a_paragraph_without_words_gets_no_chunk_but_keeps_its_number():
+    art = Article(
+        doc_id="d",
+        title="标题",
+        date="2023-07-28",
+        paragraphs=("2023-07-28 10:23", "第一段正文。", "/", "第三段正文。"),
+    )
+    chunks = chunk_article(art, 400)
+    assert [c.paragraph for c in chunks] == [2, 4]
+    assert art.paragraph(1) == "2023-07-28 10:23"  # still in the article
