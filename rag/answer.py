@@ -207,6 +207,7 @@ def answer(
         status=checked.status,
         mode=mode,
         model=model_name if mode == "llm" else None,
+        embedder=retriever.embedder.name,
         warnings=warnings + checked.warnings,
         citations=checked.citations,
         usage=usage,

