@@ -8,7 +8,15 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+def _prompts_dir() -> Path:
+    """The templates: the checkout's prompts/ (editable install, source tree), else the copy an
+    installed wheel carries as rag/templates/."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "prompts"
+    return checkout if (checkout / "system.md").is_file() else here / "templates"
+
+
+PROMPTS_DIR = _prompts_dir()
 
 
 # One range for the number of paragraphs retrieved, wherever it is set (RAG_TOP_K, -k, the page).
