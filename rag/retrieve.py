@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -24,34 +25,52 @@ RRF_K = 60
 # to promote a chunk that one side ranks low.
 CANDIDATES_PER_HIT = 8
 MIN_CANDIDATES = 30
-# BM25's vote counts three times the dense one: exact terms (names, 2025, 上市企业) pin the
-# paragraph better than e5-small's Chinese vectors; English questions reach BM25 through their
-# dictionary translations. Seed eval, 48 questions: fused R@1 0.90 with equal votes, 0.94 at 2:1.
-LEXICAL_WEIGHT = 3.0
-# A question is usually about one post, and that post holds several passages that match it,
-# while a stray match in another post is alone. Each chunk's score grows by up to DOC_WEIGHT×
-# in proportion to its post's evidence (the sum of the post's DOC_TOP best fused scores,
-# relative to the best post's).
-# Measured (scripts/bench_retrieval.py): seed alone, votes 2:1 → 3:1 with this: R@1 0.94 → 0.96;
-# seed + 200 generated posts (scripts/distractors.py): R@1 0.73 → 0.77, R@5 0.92 → 0.96, English
-# R@5 0.62 → 0.88. (4:1 gained 0.02 more R@1 there, but leaves the dense side only tie-breaks.)
-DOC_WEIGHT = 1.0
+# How the two rankings are weighed depends on the embedder: e5-small's Chinese vectors rank worse
+# than BM25 and its English ones poorly, EmbeddingGemma's well in both. One Fusion per embedder,
+# chosen on the dev split (scripts/choose_fusion.py writes rag/data/fusion.json; the figures are
+# in docs/benchmarks.md); an embedder not in that file gets the defaults below (e5-small's).
+FUSION_FILE = Path(__file__).resolve().parent / "data" / "fusion.json"
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """The weights of one embedder's fused ranking."""
+
+    # BM25's vote against the dense one (Chinese questions): exact terms (names, 2025, 上市企业)
+    # pin a paragraph better than e5-small's Chinese vectors.
+    lexical: float = 3.0
+    # A question is usually about one post, which holds several passages that match it, while a
+    # stray match elsewhere is alone: each chunk's score grows by up to `doc`× in proportion to
+    # its post's evidence (the sum of its DOC_TOP best fused scores, relative to the best post's).
+    doc: float = 1.0
+    # English questions reach BM25 through dictionary senses; e5-small's cross-lingual vectors
+    # rank Chinese posts poorly, and summed post evidence favours long posts matching loose senses.
+    english_lexical: float = 10.0
+    english_doc: float = 0.0
+
+    def weights(self, chinese: bool) -> tuple[float, float]:
+        """(BM25's vote, the post-evidence share) for a question in Chinese or not."""
+        return (self.lexical, self.doc) if chinese else (self.english_lexical, self.english_doc)
+
+
+def fusion_for(embedder_name: str, path: Path = FUSION_FILE) -> Fusion:
+    """The weights chosen on dev for this embedder; the defaults when none were chosen."""
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Fusion()
+    entry = table.get("embedders", {}).get(embedder_name)
+    return (
+        Fusion(**{k: float(v) for k, v in entry.items() if k in Fusion.__dataclass_fields__})
+        if entry
+        else Fusion()
+    )
+
+
 DOC_TOP = 3
 # A question that names a place, person or body (常州, 盛蕾) is about the posts that name it: their
-# chunks' scores grow by this share over those of posts that do not. Dev split, whole eval corpus
-# (701 posts): R@1 seed 0.679 → 0.75, CRUD-RAG 0.593 → 0.635 with 1.0 (2.0: CRUD-RAG 0.623).
+# chunks' scores grow by this share over those of posts that do not (dev, whole eval corpus).
 NAME_WEIGHT = 1.0
-# English questions reach BM25 through dictionary translations, and e5-small's cross-lingual vectors
-# rank Chinese posts poorly (dense alone R@5 0.32, BM25 alone 0.73, on 116 machine-translated
-# CRUD-RAG dev questions, eval/crud/english.jsonl); a post's summed evidence then favours long posts
-# that match many loose senses. Chosen on dev (those 116 and the seed's 14 English dev questions),
-# extractive fact recall with lexical/post weights 3/1 (the Chinese ones) 0.276, 3/0 0.328,
-# 10/0 0.345, 30/0 0.345, 10/0.25 0.31; the seed's 14 English dev questions 12 right throughout
-# but at 3/0 (11). Measured after choosing, on every dev question: two English seed questions of
-# other kinds lost at 10/0 (a list, and an unanswerable one now answered: seed dev 0.887 → 0.868).
-# Held out (the set's 80 test questions): 0.45 → 0.487; the seed's 14 English test questions 5 → 4.
-ENGLISH_LEXICAL_WEIGHT = 10.0
-ENGLISH_DOC_WEIGHT = 0.0
 
 
 @dataclass
@@ -73,9 +92,11 @@ class Retriever:
         cache_dir: Path | None = None,
         dense: bool = True,
         lexical: bool = True,
+        fusion: Fusion | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
+        self.fusion = fusion or fusion_for(embedder.name)
         self.cache_dir = cache_dir
         self.use_dense = dense
         self.use_lexical = lexical
@@ -208,12 +229,13 @@ class Retriever:
 
         fused: dict[str, float] = {}
         ranks: dict[str, list[int | None]] = {}
-        weights = (1.0, LEXICAL_WEIGHT if chinese else ENGLISH_LEXICAL_WEIGHT)
+        lexical_vote, doc_share = self.fusion.weights(chinese)
+        weights = (1.0, lexical_vote)
         for side, ranked in enumerate((dense_ranked, lexical_ranked)):
             for rank, cid in enumerate(ranked, start=1):
                 fused[cid] = fused.get(cid, 0.0) + weights[side] / (RRF_K + rank)
                 ranks.setdefault(cid, [None, None])[side] = rank
-        fused = _favour_strong_documents(fused, DOC_WEIGHT if chinese else ENGLISH_DOC_WEIGHT)
+        fused = _favour_strong_documents(fused, doc_share)
         if NAME_WEIGHT and chinese:
             fused = _favour_named_documents(fused, snap.bm25.docs_with_all(_names(query)))
         order = sorted(fused, key=lambda c: -fused[c])
@@ -312,7 +334,7 @@ def _joined(parts: Sequence[Chunk]) -> str | None:
 
 def _favour_strong_documents(fused: dict[str, float], weight: float) -> dict[str, float]:
     """Fused scores raised, up to `weight`×, in proportion to the evidence of each chunk's post
-    (see DOC_WEIGHT)."""
+    (see Fusion.doc)."""
     if not weight:
         return fused
     by_doc: dict[str, list[float]] = {}

@@ -1,0 +1,119 @@
+"""Choose the fusion weights of one embedder on the dev split: `rag/data/fusion.json`.
+
+    python scripts/choose_fusion.py                 # the embedder RAG_EMBEDDER names; prints the grid
+    python scripts/choose_fusion.py --write         # and records the best in rag/data/fusion.json
+
+Every dev question of the seed and CRUD-RAG sets and of the English set is searched against the
+eval corpus (eval/corpus.py, built for this embedder) under each weighting of a small grid; the
+weights with the best mean reciprocal rank of the first gold paragraph are kept, for Chinese
+questions and for the others apart. Test questions are never read. Query vectors are computed
+once and reused across the grid, so a grid costs one embedding per question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from eval.corpus import corpus_home  # noqa: E402
+from eval.data import load_sets  # noqa: E402
+from eval.retrieval import retrieval_metrics, retrieval_rows  # noqa: E402
+from rag.config import load_settings  # noqa: E402
+from rag.retrieve import FUSION_FILE, Fusion, Retriever  # noqa: E402
+from rag.service import Service  # noqa: E402
+from rag.text import has_cjk  # noqa: E402
+
+LEXICAL = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)  # BM25's vote against the dense one's 1
+DOC = (0.0, 0.5, 1.0)  # the share by which a post's summed evidence raises its paragraphs
+
+
+class MemoEmbedder:
+    """The embedder with its query vectors kept: the grid asks each question many times."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.version = inner, inner.name, inner.version
+        self.memo: dict[str, list[float]] = {}
+
+    def embed(self, texts: Sequence[str], kind: str = "passage") -> list[list[float]]:
+        if kind != "query":
+            return self.inner.embed(texts, kind=kind)
+        missing = [t for t in texts if t not in self.memo]
+        if missing:
+            self.memo.update(zip(missing, self.inner.embed(missing, kind="query")))
+        return [self.memo[t] for t in texts]
+
+
+def _commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="scripts/choose_fusion.py", description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help="record the chosen weights in rag/data/fusion.json")
+    args = ap.parse_args(argv)
+
+    settings = load_settings(RAG_HOME=corpus_home(log=lambda s: print(s, file=sys.stderr)))
+    svc = Service.from_settings(settings)
+    embedder = MemoEmbedder(svc.embedder)
+    dev = [
+        it for items in load_sets(("seed", "crud", "english")).values() for it in items if it.split == "dev"
+    ]
+    groups = {
+        "chinese": [it for it in dev if has_cjk(it.question)],
+        "english": [it for it in dev if not has_cjk(it.question)],
+    }
+    print(
+        f"embedder {embedder.name}; dev questions: " + ", ".join(f"{k} {len(v)}" for k, v in groups.items())
+    )
+    best: dict[str, tuple[float, float, float, dict]] = {}
+    for lexical, doc in itertools.product(LEXICAL, DOC):
+        fusion = Fusion(lexical=lexical, doc=doc, english_lexical=lexical, english_doc=doc)
+        retriever = Retriever(svc.store, embedder, cache_dir=settings.home / "cache", fusion=fusion)
+
+        def search(q: str, k: int) -> list[tuple[str, int]]:
+            return [(h.chunk.doc_id, h.chunk.paragraph) for h in retriever.search(q, k)]  # noqa: B023
+
+        line = f"lexical {lexical:>4} doc {doc:>3}"
+        for name, items in groups.items():
+            m = retrieval_metrics(retrieval_rows(items, search))
+            line += f"   {name}: R@1 {m['R@1']:.3f} R@5 {m['R@5']:.3f} MRR {m['MRR']:.3f}"
+            if name not in best or m["MRR"] > best[name][0]:
+                best[name] = (m["MRR"], lexical, doc, m)
+        print(line, flush=True)
+    chosen = Fusion(
+        lexical=best["chinese"][1],
+        doc=best["chinese"][2],
+        english_lexical=best["english"][1],
+        english_doc=best["english"][2],
+    )
+    print(f"chosen: {chosen}")
+    if args.write:
+        table = json.loads(FUSION_FILE.read_text(encoding="utf-8")) if FUSION_FILE.exists() else {}
+        table.setdefault("embedders", {})[embedder.name] = {
+            **asdict(chosen),
+            "source": (
+                f"scripts/choose_fusion.py at {_commit()} on {dt.date.today().isoformat()}: best dev MRR of "
+                + "; ".join(
+                    f"{name} {len(groups[name])} questions R@1 {m['R@1']:.3f} R@5 {m['R@5']:.3f} MRR {m['MRR']:.3f}"
+                    for name, (_, _, _, m) in best.items()
+                )
+            ),
+        }
+        FUSION_FILE.write_text(json.dumps(table, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"written to {FUSION_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
