@@ -99,8 +99,8 @@ def stamp(embedder, budget: int) -> str:
 
 
 def corpus_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=print) -> Path:
-    """A RAG_HOME holding the whole corpus, built once per stamp under `out_dir` (older builds
-    are removed). Safe to call from several processes at once."""
+    """A RAG_HOME holding the whole corpus, built once per stamp under `out_dir` (older builds of
+    the same embedder are removed; each profile keeps its own). Safe to call from several processes."""
     from rag.chunking import chunk_article, embed_text
     from rag.config import load_settings
     from rag.embeddings import make_embedder
@@ -111,14 +111,15 @@ def corpus_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=prin
 
     probe = load_settings(RAG_HOME=out_dir / "probe")
     embedder = make_embedder(probe)
-    home = out_dir / f"corpus-{stamp(embedder, probe.chunk_tokens)}"
+    prefix = f"corpus-{vector_cache(embedder).stem.removeprefix('vectors-')}-"  # one build per embedder
+    home = out_dir / f"{prefix}{stamp(embedder, probe.chunk_tokens)}"
     ready = home / "READY"
     if ready.exists():
         return home
     with file_lock(out_dir / "corpus.lock"):
         if ready.exists():
             return home
-        for old in out_dir.glob("corpus-*"):
+        for old in out_dir.glob(f"{prefix}*"):
             shutil.rmtree(old, ignore_errors=True)
         cache = load_vectors(vector_cache(embedder)) if use_cache else {}
         cached = CachedEmbedder(embedder, cache)

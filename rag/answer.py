@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from . import tokens
 from .config import Settings
 from .crossling import chinese_wording
+from .embeddings import bundled_embedder
 from .errors import LLMError, QuestionError
 from .evidence import Evidence, articles, gather
 from .extractive import extract_answer, sentence_similarity
@@ -122,7 +123,7 @@ def answer(
     cross = None if has_cjk(q) else cross_scorer(retriever)
     idf = retriever.idf
     profile = analyse(q, idf)
-    similarity = sentence_similarity(retriever.embedder)
+    similarity = sentence_similarity(retriever.embedder, fitted=bundled_embedder)
     model_name: str | None = None
     usage: dict[str, int] | None = None
     raw: str | None = None

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+
 def _prompts_dir() -> Path:
     """The templates: the checkout's prompts/ (editable install, source tree), else the copy an
     installed wheel carries as rag/templates/."""

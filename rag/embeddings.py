@@ -114,6 +114,10 @@ class SentenceTransformerEmbedder:
                 raise ConfigError(
                     "RAG_EMBEDDER=sentence-transformers:… needs torch and sentence-transformers: run `make models` (or RAG_EMBEDDER=local)"
                 ) from None
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # the CLI and the page show their own progress, not tqdm's
+            hf_logging.set_verbosity_error()
             dtype = torch.bfloat16 if self.dtype == "bf16" else torch.float32
             try:
                 self._model = SentenceTransformer(
@@ -188,13 +192,19 @@ def _normalize(v: Sequence[float]) -> list[float]:
 _LOADED: dict[tuple[str, str], Embedder] = {}
 
 
+def bundled_embedder() -> Embedder:
+    """The bundled multilingual-e5-small (the light profile), shared by the process. The extractive
+    reader's second stage was fitted on its similarities, so it reads them under either profile."""
+    if ("local", "") not in _LOADED:
+        _LOADED[("local", "")] = LocalE5Embedder()
+    return _LOADED[("local", "")]
+
+
 def make_embedder(settings: Settings) -> Embedder:
     """The embedder named by RAG_EMBEDDER: 'local', 'sentence-transformers:PATH_OR_NAME' or 'openai:MODEL'."""
     spec = settings.embedder.strip()
     if spec == "local":
-        if ("local", "") not in _LOADED:
-            _LOADED[("local", "")] = LocalE5Embedder()
-        return _LOADED[("local", "")]
+        return bundled_embedder()
     prefix = "sentence-transformers:"
     if spec.startswith(prefix) and len(spec) > len(prefix):
         key = (spec, settings.embed_dtype)

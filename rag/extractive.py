@@ -163,13 +163,23 @@ def embedding_similarity(embedder: Embedder) -> Similarity:
     return similarity
 
 
-def sentence_similarity(embedder: Embedder, model: Model | None = None) -> Similarity | None:
-    """The second stage's similarity when `embedder` is the one it was fitted with, else None
-    (another embedder's cosines sit in another band: the fitted weight would misread them)."""
+def sentence_similarity(
+    embedder: Embedder, model: Model | None = None, fitted: Callable[[], Embedder] | None = None
+) -> Similarity | None:
+    """The second stage's similarity, computed by the embedder it was fitted with: `embedder` (the
+    retriever's) when it is that one, else the one `fitted` gives when it is (the bundled e5, which
+    the quality profile retrieves without), else None (another embedder's cosines sit in another
+    band: the fitted weight would misread them)."""
     model = model or load_model()
-    if not model.rerank_weights or embedder.name != model.rerank_embedder:
+    if not model.rerank_weights:
         return None
-    return embedding_similarity(embedder)
+    if embedder.name == model.rerank_embedder:
+        return embedding_similarity(embedder)
+    if fitted is not None:
+        other = fitted()
+        if other.name == model.rerank_embedder:
+            return embedding_similarity(other)
+    return None
 
 
 def _sigmoid(z: float) -> float:

@@ -33,7 +33,7 @@ from rag.retrieve import FUSION_FILE, Fusion, Retriever  # noqa: E402
 from rag.service import Service  # noqa: E402
 from rag.text import has_cjk  # noqa: E402
 
-LEXICAL = (0.5, 1.0, 2.0, 3.0, 5.0, 10.0)  # BM25's vote against the dense one's 1
+LEXICAL = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)  # BM25's vote against the dense one's 1
 DOC = (0.0, 0.5, 1.0)  # the share by which a post's summed evidence raises its paragraphs
 
 

@@ -192,3 +192,19 @@ def test_the_second_stage_is_used_only_with_the_embedder_it_was_fitted_with(hash
     fitted = dataclasses.replace(model, rerank_embedder=hash_embedder.name)
     sims = sentence_similarity(hash_embedder, fitted)
     assert sims is not None and len(sims("问题", ["一句。", "两句。"])) == 2
+
+
+def test_under_another_retriever_embedder_the_second_stage_reads_the_one_it_was_fitted_with(hash_embedder):
+    model = load_model()
+    asked: list[str] = []
+
+    class Fitted:
+        name, version = model.rerank_embedder, "1"
+
+        def embed(self, texts, kind="passage"):
+            asked.extend(texts)
+            return hash_embedder.embed(texts, kind)
+
+    sims = sentence_similarity(hash_embedder, model, fitted=Fitted)
+    assert sims is not None and len(sims("问题", ["一句。"])) == 1 and asked == ["问题", "一句。"]
+    assert sentence_similarity(hash_embedder, model, fitted=lambda: hash_embedder) is None
