@@ -165,18 +165,25 @@ def crowded(tmp_path_factory):
 @pytest.mark.parametrize(
     ("question", "paragraph", "within"),
     [
-        ("常州怎么推动绿色低碳发展？", 18, 1),
+        # among these generated posts, which share the seed's words, a post's summed evidence raised
+        # it to 1st; among real posts that evidence cost 8 points of dev R@1 (docs/embedders.md)
+        pytest.param(
+            "常州怎么推动绿色低碳发展？",
+            18,
+            1,
+            marks=pytest.mark.xfail(strict=True, reason="ranked 5th without post evidence"),
+        ),
         ("到2025年上市企业超过多少家？", 13, 1),
         ("到2025年全市工业规模总量要超过多少？", 26, 1),
         ("How large should the city's total industrial output be by 2025?", 26, 3),
         # generic words (city, build, serve → 服务) pull in other posts. It ranked 5th while a post's
         # summed evidence raised English questions too; among these generated posts, which share
-        # the seed's words, it helped, but among real posts it hurt (ENGLISH_DOC_WEIGHT): now 11th
+        # the seed's words, it helped, but among real posts it hurt (Fusion.english_doc): now 7th
         pytest.param(
             "What will the city build to serve as a modern logistics hub?",
             16,
             6,
-            marks=pytest.mark.xfail(strict=True, reason="ranked 11th without post evidence for English"),
+            marks=pytest.mark.xfail(strict=True, reason="ranked 7th without post evidence for English"),
         ),
     ],
 )
