@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import CRUD_DIR, EVAL_DIR
+from .data import CRUD_DIR, EVAL_DIR, TRAIN_DIR
 
 ROOT = EVAL_DIR.parent
 CORPUS_FOLDERS = (ROOT / "seeds", CRUD_DIR / "posts")
@@ -34,10 +34,11 @@ def text_key(embedder, text: str) -> str:
     return hashlib.sha1(f"{embedder.name}\x1f{embedder.version}\x1f{text}".encode()).hexdigest()
 
 
-def vector_cache(embedder) -> Path:
-    """The cache file of one embedder: its name with anything but letters and digits as '-'."""
+def vector_cache(embedder, corpus: str = "") -> Path:
+    """The cache file of one embedder (and one corpus other than the eval's): its name with anything
+    but letters and digits as '-'."""
     slug = re.sub(r"[^A-Za-z0-9]+", "-", embedder.name).strip("-")
-    return CACHE_DIR / f"vectors-{slug}.npz"
+    return CACHE_DIR / f"vectors-{corpus + '-' if corpus else ''}{slug}.npz"
 
 
 class CachedEmbedder:
@@ -85,14 +86,34 @@ def corpus_files() -> list[Path]:
     return find_posts(CORPUS_FOLDERS)
 
 
-def stamp(embedder, budget: int) -> str:
+def train_files() -> list[Path]:
+    """The train corpus: the train set's posts and the eval corpus's distractor posts (the sample's
+    own `role: distractor`) that no test or seen question reads, so that retrieval has something to
+    get wrong and a test question's post is never seen in training."""
+    import json
+
+    from rag.loader import find_posts
+
+    from .data import SETS, load_sets
+
+    held = set()
+    for items in load_sets(SETS + ("english",)).values():
+        for it in items:
+            if it.split != "dev":
+                held |= set(it.extra.get("docs", ())) | {d for d, _ in it.gold} | set(it.rejection_exclude)
+    index = [json.loads(line) for line in (CRUD_DIR / "doc_index.jsonl").read_text().splitlines() if line]
+    distractors = sorted(r["doc"] for r in index if r["role"] == "distractor" and r["doc"] not in held)
+    return find_posts([TRAIN_DIR / "posts"]) + [CRUD_DIR / "posts" / f"{d}.md" for d in distractors]
+
+
+def stamp(embedder, budget: int, files: Sequence[Path] | None = None) -> str:
     """Changes whenever a post, the embedder, the chunk budget or the build changes."""
     from rag.chunking import CHUNKER_VERSION
 
     h = hashlib.sha1(
         f"{CORPUS_VERSION}\x1f{CHUNKER_VERSION}\x1f{embedder.name}\x1f{embedder.version}\x1f{budget}".encode()
     )
-    for f in corpus_files():
+    for f in corpus_files() if files is None else files:
         h.update(f.name.encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:12]
@@ -101,6 +122,19 @@ def stamp(embedder, budget: int) -> str:
 def corpus_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=print) -> Path:
     """A RAG_HOME holding the whole corpus, built once per stamp under `out_dir` (older builds of
     the same embedder are removed; each profile keeps its own). Safe to call from several processes."""
+    return build_home("corpus", corpus_files(), out_dir, use_cache=use_cache, log=log)
+
+
+def train_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=print) -> Path:
+    """A RAG_HOME holding the train corpus (`train_files`), built as `corpus_home` builds its own."""
+    return build_home("train", train_files(), out_dir, use_cache=use_cache, log=log)
+
+
+def build_home(
+    name: str, files: list[Path], out_dir: Path, *, use_cache: bool = True, log=print
+) -> Path:
+    """A RAG_HOME `name-<embedder>-<stamp>` holding `files`, passage vectors read from and written
+    to that corpus's cache file (`vector_cache`)."""
     from rag.chunking import chunk_article, embed_text
     from rag.config import load_settings
     from rag.embeddings import make_embedder
@@ -111,25 +145,27 @@ def corpus_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=prin
 
     probe = load_settings(RAG_HOME=out_dir / "probe")
     embedder = make_embedder(probe)
-    prefix = f"corpus-{vector_cache(embedder).stem.removeprefix('vectors-')}-"  # one build per embedder
-    home = out_dir / f"{prefix}{stamp(embedder, probe.chunk_tokens)}"
+    cache_file = vector_cache(embedder, "" if name == "corpus" else name)
+    prefix = f"{name}-{vector_cache(embedder).stem.removeprefix('vectors-')}-"  # one build per embedder
+    home = out_dir / f"{prefix}{stamp(embedder, probe.chunk_tokens, files)}"
     ready = home / "READY"
     if ready.exists():
         return home
-    with file_lock(out_dir / "corpus.lock"):
+    with file_lock(out_dir / f"{name}.lock"):
         if ready.exists():
             return home
         for old in out_dir.glob(f"{prefix}*"):
             shutil.rmtree(old, ignore_errors=True)
-        cache = load_vectors(vector_cache(embedder)) if use_cache else {}
+        cache = load_vectors(cache_file) if use_cache else {}
+        if use_cache and name != "corpus":  # (the train corpus's distractors are the eval corpus's posts)
+            cache = {**load_vectors(vector_cache(embedder)), **cache}
         cached = CachedEmbedder(embedder, cache)
         settings = load_settings(RAG_HOME=home)
         svc = Service.from_settings(settings)
-        files = corpus_files()
-        log(f"building the eval corpus: {len(files)} posts into {home}")
-        report = ingest(CORPUS_FOLDERS, store=svc.store, embedder=cached, budget=settings.chunk_tokens)
+        log(f"building the {name} corpus: {len(files)} posts into {home}")
+        report = ingest(files, store=svc.store, embedder=cached, budget=settings.chunk_tokens)
         if report.errors:
-            raise SystemExit("eval corpus: " + "; ".join(report.errors[:3]))
+            raise SystemExit(f"{name} corpus: " + "; ".join(report.errors[:3]))
         svc.retriever.snapshot()  # builds the BM25 cache under the home, once
         if cached.computed:
             keep = {
@@ -137,10 +173,8 @@ def corpus_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=prin
                 for a in (load_article(f, []) for f in files)
                 for c in chunk_article(a, settings.chunk_tokens)
             }
-            save_vectors(cache, keep, vector_cache(embedder))
-            log(
-                f"embedded {cached.computed} chunks the vector cache did not hold; {vector_cache(embedder)} rewritten"
-            )
+            save_vectors(cache, keep, cache_file)
+            log(f"embedded {cached.computed} chunks the vector cache did not hold; {cache_file} rewritten")
         ready.write_text(
             f"{report.documents} posts, {report.added + report.unchanged} chunks\n", encoding="utf-8"
         )

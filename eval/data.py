@@ -25,10 +25,13 @@ SUMMARY_FACTS = SEED_DIR / "summary_facts.json"
 CRUD_LABELS = CRUD_DIR / "labels.jsonl"
 CRUD_REWORDED = CRUD_DIR / "paraphrases.jsonl"  # dev questions reworded to tune on (paraphrases.py)
 CRUD_ENGLISH = CRUD_DIR / "english.jsonl"  # CRUD-RAG questions machine-translated (translate.py)
+TRAIN_DIR = EVAL_DIR / "train"  # more CRUD-RAG items, posts of their own: what models are fitted on
+TRAIN_QUESTIONS = TRAIN_DIR / "questions.jsonl"
 SEED_DOC = "000_ad50afaed758b5d7"
 SETS = ("seed", "crud")  # asked by default: the gate and the calibration read these
 EXTRA_SETS = ("english",)  # asked on request (--sets): CRUD-RAG's questions in English
 SPLITS = ("dev", "test", "seen")  # seen: in-sample whatever the hash said (eval/splits.py)
+TRAIN = "train"  # the train set's one split: never asked by the eval, never gated
 STATUSES = ("answered", "partial", "not_found")
 _BARE_NUMBER = re.compile(r"\s*\d+(?:\.\d+)?\s*")
 
@@ -62,7 +65,7 @@ class LabelError(ValueError):
 
 
 def _check(it: Item) -> Item:
-    if it.split not in SPLITS:
+    if it.split not in SPLITS and not (it.set == TRAIN and it.split == TRAIN):
         raise LabelError(f"{it.id}: split {it.split!r} is not one of {SPLITS}")
     if it.status not in STATUSES:
         raise LabelError(f"{it.id}: status {it.status!r} is not one of {STATUSES}")
@@ -117,6 +120,51 @@ def load_crud(
                         "docs": row["docs"],
                         **{k: row[k] for k in ("origin", "rewords", "split_before", "seen_why") if k in row},
                     },
+                )
+            )
+        )
+    return out
+
+
+def load_train(path: Path = TRAIN_QUESTIONS) -> list[Item]:
+    """The train set (eval/train, see its README): CRUD-RAG key-fact questions of items the eval
+    never asks, each answer one fact; `not_found` rows are the benchmark's own 无法推断 near misses.
+    Rows whose reference answer is inside the question, or is a bare number (it would match 150家 and
+    第150期 alike), are left out: they teach nothing sound about where an answer is. Gold paragraphs are the paragraphs of `answer_in_docs` that hold the
+    answer (`gold_paragraphs`)."""
+    from rag.loader import load_article
+
+    from .score import fact_found
+
+    posts = TRAIN_DIR / "posts"
+    paragraphs = {}  # doc_id -> [(¶, text)], read once per post
+    out = []
+    for row in _jsonl(path):
+        if row.get("answer_in_question"):
+            continue
+        facts = [[a] for a in row["answers"] if a.strip() and not _BARE_NUMBER.fullmatch(a)]
+        gold = []
+        for doc in row.get("answer_in_docs", []):
+            if doc not in paragraphs:
+                paragraphs[doc] = list(enumerate(load_article(posts / f"{doc}.md", []).paragraphs, 1))
+            gold += [(doc, n) for n, text in paragraphs[doc] if any(fact_found(f, text) for f in facts)]
+        status = row["status"]
+        if status != "not_found" and not gold:
+            continue  # no answer to look for, or nowhere verbatim: no sentence to learn from
+        out.append(
+            _check(
+                Item(
+                    id=row["id"],
+                    set=TRAIN,
+                    split=TRAIN,
+                    question=row["question"],
+                    kind=row["kind"],
+                    facts=facts if status != "not_found" else [],
+                    gold=gold,
+                    status=status,
+                    reference="；".join(row["answers"]),
+                    rejection_exclude=tuple(row["docs"]) if status != "not_found" else (),
+                    extra={"docs": row["docs"], "item": row["crud_item_id"]},
                 )
             )
         )
