@@ -3,16 +3,16 @@
 Each sentence of the retrieved paragraphs gets a few general signals (rag.match: how much of the
 question it and its paragraph hold, by words, synonyms, abbreviations and characters; whether it
 is about the question's subject; whether it holds the kind of answer asked for; what it adds) and
-a probability of answering, from a logistic model fitted on the **dev** split of both question
-sets by `scripts/calibrate.py` (weights and bars in rag/data/extractive.json, with their source).
-The best sentence answers a single question; a list gathers every sentence above the list bar
-from every paragraph; below the answer bar the answer is the sentinel.
+a probability of answering, from a scorer fitted by `scripts/train.py` on the train split (and
+dev) and read from rag/data/extractive.json (rag.learned; its `source` says what made it). The
+best sentence answers a single question; a list gathers every sentence above the list bar from
+every paragraph; below the answer bar of the gate (a second scorer, over the best sentence) the
+answer is the sentinel.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .embeddings import Embedder
 from .evidence import Evidence, Sentence, articles, gather
+from .learned import Scorer, logit
 from .match import (
     coverage,
     has_quantity,
@@ -69,6 +70,8 @@ FEATURES = (
     "keys_all_window",
     "keys_all_para",
     "cov_doc",
+    "dense_rr",
+    "lexical_rr",
     *GATE_ONLY,
 )
 # Whether to answer at all is a second, question-level decision, read off the best sentence:
@@ -88,6 +91,9 @@ GATE_FEATURES = (
     "year_miss",
     "names_miss",
     "cov_doc",
+    "similarity",
+    "dense_rr",
+    "lexical_rr",
     *GATE_ONLY,
 )
 KEY_TERMS = 3  # the question's rarest words: an answer's paragraph holds them all
@@ -120,33 +126,27 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Model:
-    weights: dict[str, float]
-    bias: float
-    gate_weights: dict[str, float]
-    gate_bias: float
+    sentence: Scorer  # the first stage: how likely a sentence answers, from its signals
+    gate: Scorer  # how likely the best sentence answers at all: its signals and its "logit"
     answer_bar: float  # the gate's probability for the best sentence must reach this, or not found
     list_ratio: float  # further items of a list must reach this share of the best item's probability
     source: str
-    # the second stage, from the first stage's logit and the similarity signal (`similarity_signal`),
-    # fitted with one embedder's similarities and used only with that embedder's
-    rerank_weights: dict[str, float] = field(default_factory=dict)
-    rerank_bias: float = 0.0
+    # the second stage, from the first stage's "logit" and the "similarity" signal
+    # (`similarity_signal`), fitted with one embedder's similarities and used only with that one's
+    rerank: Scorer | None = None
     rerank_embedder: str | None = None
 
     def probability(self, x: dict[str, float]) -> float:
-        return _sigmoid(self.bias + sum(self.weights.get(k, 0.0) * v for k, v in x.items()))
+        return self.sentence.probability(x)
 
     def reranked(self, p: float, similarity: float) -> float:
         """The second stage's probability of a first-stage `p` given the question's similarity."""
-        w = self.rerank_weights
-        return _sigmoid(
-            self.rerank_bias + w["logit"] * _logit(p) + w["similarity"] * similarity_signal(similarity)
-        )
+        assert self.rerank is not None
+        return self.rerank.probability({"logit": logit(p), "similarity": similarity_signal(similarity)})
 
     def answerable(self, best: Candidate) -> float:
         """How likely the best sentence answers the question at all (not a near miss)."""
-        x = {**best.x, "logit": _logit(best.p)}
-        return _sigmoid(self.gate_bias + sum(self.gate_weights.get(k, 0.0) * x[k] for k in GATE_FEATURES))
+        return self.gate.probability({**best.x, "logit": logit(best.p)})
 
 
 def similarity_signal(cosine: float) -> float:
@@ -171,7 +171,7 @@ def sentence_similarity(
     the quality profile retrieves without), else None (another embedder's cosines sit in another
     band: the fitted weight would misread them)."""
     model = model or load_model()
-    if not model.rerank_weights:
+    if model.rerank is None:
         return None
     if embedder.name == model.rerank_embedder:
         return embedding_similarity(embedder)
@@ -182,28 +182,16 @@ def sentence_similarity(
     return None
 
 
-def _sigmoid(z: float) -> float:
-    return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
-
-
 @lru_cache(maxsize=4)
 def load_model(path: Path = MODEL_FILE) -> Model:
     data = json.loads(path.read_text(encoding="utf-8"))
     return Model(
-        data["weights"],
-        data["bias"],
-        data["gate_weights"],
-        data["gate_bias"],
+        Scorer.from_json(data["sentence"]),
+        Scorer.from_json(data["gate"]),
         data["answer_bar"],
         data["list_ratio"],
         data["source"],
-        data.get("rerank_weights", {}),
-        data.get("rerank_bias", 0.0),
+        Scorer.from_json(data["rerank"]) if data.get("rerank") else None,
         data.get("rerank_embedder"),
     )
 
@@ -289,6 +277,9 @@ def candidates(profile: QuestionProfile, evidence: Sequence[Evidence]) -> list[C
                         "nouns_all_para": nouns_para,
                         "proper_doc": proper_doc[ev.doc_id],
                         "amount_about": amount_about(profile, things, s),
+                        # where retrieval put the paragraph on each side (0 when one side missed it)
+                        "dense_rr": 1.0 / ev.hit.dense_rank if ev.hit.dense_rank else 0.0,
+                        "lexical_rr": 1.0 / ev.hit.lexical_rank if ev.hit.lexical_rank else 0.0,
                         # (read by `choose`, not a fitted signal)
                         "amount_counted": amount_about(profile, counted, s, counted=True),
                     },
@@ -330,11 +321,12 @@ def scored(
     for c in cands:
         c.p = model.probability(c.x)
     ranked = sorted(cands, key=_order)
-    if similarity is None or not model.rerank_weights or not ranked:
+    if similarity is None or model.rerank is None or not ranked:
         return ranked
     top = ranked[:RERANK_TOP]
     for c, cosine in zip(top, similarity(profile.text, [c.sentence.text for c in top])):
         c.p = model.reranked(c.p, cosine)
+        c.x["similarity"] = similarity_signal(cosine)  # (the gate may read it)
     return sorted(top, key=_order) + ranked[RERANK_TOP:]
 
 
@@ -403,6 +395,15 @@ def compose(profile: QuestionProfile, chosen: list[Candidate]) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Reading:
+    """An extractive answer: its text with [n] markers (or the sentinel) and the gate's probability
+    that the retrieved paragraphs answer the question (the least of its parts'; 0 with no sentence)."""
+
+    text: str
+    confidence: float
+
+
 def extract_answer(
     question: str,
     hits: Sequence[Hit],
@@ -412,30 +413,48 @@ def extract_answer(
     bar: float | None = None,
     similarity: Similarity | None = None,
 ) -> str:
+    """The text of `read` (the answer with [n] markers, or the sentinel)."""
+    return read(question, hits, idf, profile, evidence, bar, similarity).text
+
+
+def read(
+    question: str,
+    hits: Sequence[Hit],
+    idf: IdfFn,
+    profile: QuestionProfile | None = None,
+    evidence: Sequence[Evidence] | None = None,
+    bar: float | None = None,
+    similarity: Similarity | None = None,
+    model: Model | None = None,
+) -> Reading:
     """The answer text with [n] markers (n = hit index), or the sentinel when evidence is weak
     (under the model's answer bar, or under `bar` when that is higher); `similarity` (see
     `sentence_similarity`) re-ranks the likeliest sentences.
-    A question in two parts is answered part by part; a part not found adds the sentinel."""
+    A question in two parts is answered part by part; a part not found adds the sentinel.
+    `model` is the fitted reader (the shipped one by default)."""
     profile = profile or analyse(question, idf)
     evidence = evidence if evidence is not None else gather(hits)
-    model = load_model()
+    model = model or load_model()
     if bar is not None and bar > model.answer_bar:
         model = replace(model, answer_bar=bar)
     parts = [analyse(p, idf) for p in profile.parts] if len(profile.parts) > 1 else [profile]
     found: list[Candidate] = []
     missing = False
+    confidence = 1.0
     for i, part in enumerate(parts):
         pool = evidence
         if i and found and REFERS_BACK.search(part.text):
             # "她是哪一年出生的": the same person, so the same article, not another post's birth year
             pool = [ev for ev in evidence if ev.doc_id in {c.ev.doc_id for c in found}]
-        chosen = choose(part, scored(part, pool, model, similarity), model)
+        ranked = scored(part, pool, model, similarity)
+        confidence = min(confidence, model.answerable(ranked[0]) if ranked else 0.0)
+        chosen = choose(part, ranked, model)
         missing |= not chosen
         found += [c for c in chosen if all(c.sentence is not f.sentence for f in found)]
     if not found:
-        return profile.sentinel
+        return Reading(profile.sentinel, confidence)
     found.sort(key=lambda c: (c.ev.doc_id, c.ev.hit.chunk.paragraph, c.sentence.position))
     text = compose(profile, found)
     if missing:
         text += (" " if profile.english else "") + profile.sentinel
-    return text
+    return Reading(text, confidence)
