@@ -130,9 +130,7 @@ def train_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=print
     return build_home("train", train_files(), out_dir, use_cache=use_cache, log=log)
 
 
-def build_home(
-    name: str, files: list[Path], out_dir: Path, *, use_cache: bool = True, log=print
-) -> Path:
+def build_home(name: str, files: list[Path], out_dir: Path, *, use_cache: bool = True, log=print) -> Path:
     """A RAG_HOME `name-<embedder>-<stamp>` holding `files`, passage vectors read from and written
     to that corpus's cache file (`vector_cache`)."""
     from rag.chunking import chunk_article, embed_text

@@ -10,9 +10,9 @@ from . import tokens
 from .config import Settings
 from .crossling import chinese_wording
 from .embeddings import bundled_embedder
-from .errors import LLMError, QuestionError
+from .errors import ConfigError, LLMError, QuestionError
 from .evidence import Evidence, articles, gather
-from .extractive import extract_answer, sentence_similarity
+from .extractive import Model, Reading, load_model, read, sentence_similarity
 from .llm import ChatModel, OnToken, truncated_warning
 from .match import has_quantity, person_absent, years_unsaid
 from .prompts import Budget, context, load_template, system_prompt
@@ -90,6 +90,18 @@ def names_asked_person(profile: QuestionProfile, evidence: Sequence[Evidence], c
     return not docs or any(not person_absent(profile, told[d]) for d in docs)
 
 
+def reader_model(settings: Settings) -> Model:
+    """The fitted reader: RAG_READER_MODEL's file when set, else the shipped one."""
+    if settings.reader_model is None:
+        return load_model()
+    try:
+        return load_model(settings.reader_model)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"RAG_READER_MODEL {settings.reader_model}: not a reader file scripts/train.py writes ({exc})"
+        ) from None
+
+
 def retrieval_query(question: str, history: Sequence[str] | None) -> str:
     """A short follow-up ("那2025年呢？") is searched together with the previous question."""
     if history and len(nfkc(question)) < FOLLOW_UP_CHARS:
@@ -123,7 +135,8 @@ def answer(
     cross = None if has_cjk(q) else cross_scorer(retriever)
     idf = retriever.idf
     profile = analyse(q, idf)
-    similarity = sentence_similarity(retriever.embedder, fitted=bundled_embedder)
+    reader = reader_model(settings)
+    similarity = sentence_similarity(retriever.embedder, reader, fitted=bundled_embedder)
     model_name: str | None = None
     usage: dict[str, int] | None = None
     raw: str | None = None
@@ -153,8 +166,13 @@ def answer(
         except LLMError as exc:
             warnings.append(f"llm_failed: {exc}; answered extractively instead")
     evidence = gather(hits)  # the paragraphs, split and annotated once for the answer and its checks
+    # the offline reader, once: the answer when there is no model's, and the confidence either way
+    reading = (
+        read(q, hits, idf, profile=profile, evidence=evidence, similarity=similarity, model=reader)
+        if hits
+        else Reading(profile.sentinel, 0.0)
+    )
     checked = None
-    quoted: str | None = None  # an extractive answer already made for a check of the model's
     mode: Mode
     if raw is not None:
         checked = verify(raw, hits, q, cross, evidence=evidence, idf=idf)
@@ -172,31 +190,20 @@ def answer(
             unusable = "the question names a year that no cited paragraph speaks of"
         elif checked.status != "not_found" and not names_asked_person(profile, evidence, cited):
             unusable = "the question is about a person that no cited article names"
-        elif checked.status == "not_found" and settings.llm_not_found_bar < 1.0:
+        elif (
+            checked.status == "not_found"
+            and settings.llm_not_found_bar < 1.0
+            and reading.text != profile.sentinel
+            and reading.confidence >= settings.llm_not_found_bar
+        ):
             # a small model often says "not found" of a context that plainly holds the answer: a
-            # quote the extractive answerer is sure of (RAG_LLM_NOT_FOUND_BAR) is given instead
-            quoted = extract_answer(
-                q,
-                hits,
-                idf,
-                profile=profile,
-                evidence=evidence,
-                bar=settings.llm_not_found_bar,
-                similarity=similarity,
-            )
-            if quoted != profile.sentinel:
-                unusable = "the model said the context does not answer, and a retrieved sentence likely does"
+            # quote the reader is sure of (RAG_LLM_NOT_FOUND_BAR) is given instead
+            unusable = "the model said the context does not answer, and a retrieved sentence likely does"
         if unusable:
             warnings += checked.warnings + [f"llm_unverifiable: {unusable}; answered extractively instead"]
             checked = None
     if checked is None:
-        if quoted is None:
-            quoted = (
-                extract_answer(q, hits, idf, profile=profile, evidence=evidence, similarity=similarity)
-                if hits
-                else profile.sentinel
-            )
-        checked = verify(quoted, hits, q, cross, evidence=evidence, idf=idf)
+        checked = verify(reading.text, hits, q, cross, evidence=evidence, idf=idf)
         mode = "extractive"
         if on_token is not None:
             on_token(checked.text)  # nothing to stream: the whole verified answer at once
@@ -209,6 +216,7 @@ def answer(
         mode=mode,
         model=model_name if mode == "llm" else None,
         embedder=retriever.embedder.name,
+        confidence=round(reading.confidence, 3),
         warnings=warnings + checked.warnings,
         citations=checked.citations,
         usage=usage,

@@ -272,7 +272,8 @@ def print_answer(ans, streamed: str | None = None) -> None:
     from .text import nfkc
 
     if streamed is None:
-        click.echo(click.style(f"[{ans.mode_label}]", dim=True))
+        shown = " · ".join(x for x in (ans.mode_label, ans.confidence_label) if x)
+        click.echo(click.style(f"[{shown}]", dim=True))
         click.echo(ans.answer)
     elif ans.mode != "llm":  # the model failed mid-way: say so, then the offline answer
         click.echo(click.style(f"\n— the model failed; instead: [{ans.mode_label}] —", fg="magenta"))

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         description="When the model says the context does not answer, the extractive answer is given "
         "instead (mode extractive, with a warning) if its answerability reaches this bar; 1.0 never.",
     )
+    reader_model: Path | None = Field(
+        None,
+        alias="RAG_READER_MODEL",
+        description="A fitted reader file (scripts/train.py --out) to answer with instead of the shipped one.",
+    )
     top_k: int = Field(6, alias="RAG_TOP_K", description="Chunks retrieved as context for an answer.")
     chunk_tokens: int = Field(
         400, alias="RAG_CHUNK_TOKENS", description="Token budget of one chunk (cl100k tokens)."

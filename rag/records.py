@@ -168,6 +168,9 @@ class Answer(BaseModel):
     mode: Mode
     model: str | None = None
     embedder: str | None = None  # the embedder that retrieved the context (None for a summary)
+    # the offline reader's probability that the retrieved paragraphs answer the question, whichever
+    # mode wrote the answer (None for a summary)
+    confidence: float | None = None
     warnings: list[str] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     usage: dict[str, int] | None = Field(default=None, exclude=True)
@@ -180,6 +183,11 @@ class Answer(BaseModel):
         """How the answer was written, as the CLI and the page show it."""
         how = f"LLM · {self.model}" if self.mode == "llm" else EXTRACTIVE_LABEL
         return f"{how} · {embedder_profile(self.embedder)}" if self.embedder else how
+
+    @property
+    def confidence_label(self) -> str:
+        """The reader's confidence as the CLI and the page show it ("" for a summary)."""
+        return "" if self.confidence is None else f"answerable {self.confidence:.0%}"
 
 
 def embedder_profile(name: str) -> str:

@@ -56,6 +56,9 @@ def is_loopback(host: str) -> bool:
 
 def mode_badge(ans: Answer) -> str:
     out = f'<span class="rag-label rag-mode">{e(ans.mode_label)}</span>'
+    if ans.confidence_label:
+        why = "the offline reader's probability that the retrieved paragraphs answer the question"
+        out += f' <span class="rag-label rag-confidence" title="{e(why)}">{e(ans.confidence_label)}</span>'
     if ans.status == "not_found":
         out += ' <span class="rag-label rag-notfound">not found · 文中未提及</span>'
     elif ans.status == "partial":

