@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,10 @@ def test_question_streams_an_answer_with_a_highlighted_cited_paragraph(browser, 
     chat = page.locator("#rag-chat").inner_text()
     assert "150家[1]" in chat and "¶13" in chat
     assert "extractive, offline" in chat
+    # the reader's confidence, as a percentage with what it means on hover
+    badge = page.locator("#rag-chat .rag-confidence").first
+    assert re.fullmatch(r"answerable \d{1,3}%", badge.inner_text().strip())
+    assert "probability" in (badge.get_attribute("title") or "")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "web-chat.png"), full_page=True)
     ask(page, "常州2022年第一季度GDP增速是多少？")
