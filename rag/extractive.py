@@ -404,19 +404,6 @@ class Reading:
     confidence: float
 
 
-def extract_answer(
-    question: str,
-    hits: Sequence[Hit],
-    idf: IdfFn,
-    profile: QuestionProfile | None = None,
-    evidence: Sequence[Evidence] | None = None,
-    bar: float | None = None,
-    similarity: Similarity | None = None,
-) -> str:
-    """The text of `read` (the answer with [n] markers, or the sentinel)."""
-    return read(question, hits, idf, profile, evidence, bar, similarity).text
-
-
 def read(
     question: str,
     hits: Sequence[Hit],

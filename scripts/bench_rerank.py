@@ -1,4 +1,4 @@
-"""Cost of the extractive answerer's second stage (e5 re-ranking): extract_answer with and without
+"""Cost of the extractive answerer's second stage (e5 re-ranking): `read` with and without
 it on the same retrieved hits, alternating, 50 seed questions, medians.
 
     python scripts/bench_rerank.py
@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eval.data import load_seed
 from rag.config import load_settings
-from rag.extractive import extract_answer, sentence_similarity
+from rag.extractive import read, sentence_similarity
 from rag.ingest import ingest
 from rag.service import Service
 
@@ -29,8 +29,8 @@ for q in qs:
     hits = svc.retriever.search(q, 6)
     for s, acc in ((None, base), (sim, two)) if len(base) % 2 == 0 else ((sim, two), (None, base)):
         t = time.perf_counter()
-        extract_answer(q, hits, idf, similarity=s)
+        read(q, hits, idf, similarity=s)
         acc.append(time.perf_counter() - t)
 print(
-    f"extract_answer median: first stage only {statistics.median(base) * 1000:.0f} ms, with second stage {statistics.median(two) * 1000:.0f} ms, ratio {statistics.median(two) / statistics.median(base):.1f}; p95 {sorted(two)[int(0.95 * len(two))] * 1000:.0f} ms"
+    f"read median: first stage only {statistics.median(base) * 1000:.0f} ms, with second stage {statistics.median(two) * 1000:.0f} ms, ratio {statistics.median(two) / statistics.median(base):.1f}; p95 {sorted(two)[int(0.95 * len(two))] * 1000:.0f} ms"
 )
