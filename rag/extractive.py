@@ -30,6 +30,7 @@ from .match import (
     name_conflict,
     names_found,
     novelty,
+    person_absent,
     term_credit,
     years_in,
     years_missing,
@@ -336,15 +337,19 @@ def _order(c: Candidate) -> tuple[float, int, int]:
 def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> list[Candidate]:
     """The sentences that answer: none under the answer bar, or from a paragraph about another
     place or work than the question's (`match.name_conflict`) or that never says its year
-    (`match.years_unsaid`) — the two hand rules that earn their place beside the fitted reader in
-    the dev ablation (docs/reader.md) —; the best one for a single question
+    (`match.years_unsaid`), or from an article that never names the person asked about
+    (`match.person_absent`); the best one for a single question
     (a second one, even a likely one, mostly repeats or strays: dev answer precision), with the
     best one of its article that holds the asked kind of answer when it does not; for a list,
     every sentence of its article nearly as likely as the best, from every paragraph."""
     if not ranked or model.answerable(ranked[0]) < model.answer_bar:
         return []
-    if name_conflict(profile, ranked[0].ev) or years_unsaid(profile, ranked[0].ev):
-        return []  # rules, not fitted signals: another province, work or year
+    if (
+        name_conflict(profile, ranked[0].ev)
+        or years_unsaid(profile, ranked[0].ev)
+        or (profile.people and person_absent(profile, _article(ranked)))
+    ):
+        return []  # rules, not fitted signals: another province, work, year or person
     if profile.is_set:  # the items of one article's list: other posts' sentences are not its items
         doc = ranked[0].ev.doc_id
         chosen = [c for c in ranked if c.ev.doc_id == doc and c.p >= ranked[0].p * model.list_ratio][
@@ -372,6 +377,11 @@ def choose(profile: QuestionProfile, ranked: list[Candidate], model: Model) -> l
     return sorted(
         chosen, key=lambda c: (c.ev.doc_id, c.ev.hit.chunk.paragraph, c.sentence.position)
     )  # reading order
+
+
+def _article(ranked: list[Candidate]) -> str:
+    """The best sentence's article among the evidence (`evidence.articles`)."""
+    return articles({c.ev.n: c.ev for c in ranked}.values())[ranked[0].ev.doc_id]
 
 
 def compose(profile: QuestionProfile, chosen: list[Candidate]) -> str:

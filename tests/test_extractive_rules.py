@@ -153,11 +153,12 @@ def test_a_paragraph_that_never_says_the_asked_year_does_not_answer():
     assert "49.3%" in read("2023年7月份制造业采购经理指数是多少？", undated, idf).text
 
 
-def test_a_question_names_a_person_only_where_one_is_named():
-    # invented: the person asked about is read from the question (the reader's names_miss signal
-    # and the LLM path's names_asked_person check read it); a surname inside a phrase is not a
-    # name ("多少钱来扶持": 钱来)
-    assert analyse("韩立晨在哪里读的大学？", idf).people == ("韩立晨",)
+def test_an_article_that_never_names_the_asked_person_does_not_answer():
+    # invented: 韩立晨's schooling is not told by an article about 韩立明
+    other = [hit("韩立明毕业于南京大学经济学专业，后赴英国深造。", 3, doc="news_i", title="青年创业者韩立明")]
+    assert read("韩立晨在哪里读的大学？", other, idf).text == SENTINEL_ZH
+    assert "南京大学" in read("韩立明在哪里读的大学？", other, idf).text
+    # a surname inside a phrase is not a name ("多少钱来扶持": 钱来)
     assert analyse("市里每年准备拿出多少钱来扶持产业？", idf).people == ()
 
 
