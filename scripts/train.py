@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from eval.corpus import corpus_home, train_home  # noqa: E402
 from eval.data import SETS, TRAIN_QUESTIONS, Item, load_sets, load_train  # noqa: E402
 from eval.score import fact_found  # noqa: E402
-from rag.extractive import RERANK_TOP  # noqa: E402
+from rag.extractive import RERANK_TOP, similarity_signal  # noqa: E402
 from rag.learned import Scorer, logit, sigmoid  # noqa: E402
 
 MODEL = ROOT / "rag" / "data" / "extractive.json"
@@ -109,14 +109,18 @@ def ask_all(home: Path, items: Sequence[Item], k: int, log=print) -> tuple[list[
     return out, bundled_embedder()
 
 
+def balanced(y: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+    """Sample weights under which positives and negatives weigh the same (times `weight`)."""
+    pos = max(1.0, y.sum())
+    sw = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * max(1.0, len(y) - pos)))
+    return sw if weight is None else sw * weight
+
+
 def fit_logistic(
     X: np.ndarray, y: np.ndarray, features: Sequence[str], weight: np.ndarray | None = None
 ) -> Scorer:
     """Class-balanced logistic regression by plain gradient descent (deterministic, no library)."""
-    pos = max(1.0, y.sum())
-    sw = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * max(1.0, len(y) - pos)))
-    if weight is not None:
-        sw = sw * weight
+    sw = balanced(y, weight)
     w, b = np.zeros(X.shape[1]), 0.0
     for _ in range(STEPS):
         p = 1 / (1 + np.exp(-(X @ w + b)))
@@ -130,10 +134,7 @@ def fit_trees(X: np.ndarray, y: np.ndarray, features: Sequence[str], params: dic
     """Gradient-boosted trees (scikit-learn), exported as nodes rag.learned reads."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    pos = max(1.0, y.sum())
-    sw = np.where(y > 0, len(y) / (2 * pos), len(y) / (2 * max(1.0, len(y) - pos)))
-    if weight is not None:
-        sw = sw * weight
+    sw = balanced(y, weight)
     clf = HistGradientBoostingClassifier(early_stopping=False, random_state=0, **params)
     clf.fit(X, y, sample_weight=sw)
     trees = []
@@ -218,8 +219,6 @@ class Reader:
             return [(i, ps[i]) for i in order]
         top = order[: self.top]
         sims = self.similarity(a.question, [a.text[i] for i in top])
-        from rag.extractive import similarity_signal
-
         for i, c in zip(top, sims):
             a.x[i]["similarity"] = similarity_signal(c)  # as rag.extractive.scored sets it
             ps[i] = self.rerank.probability({"logit": logit(ps[i]), "similarity": similarity_signal(c)})
@@ -256,8 +255,6 @@ def fit_reader(family: str, train: list[Asked], similarity, top: int) -> Reader:
     )
     reader = Reader(sentence, None, None, similarity, top)
     # the second stage: logistic on (first-stage logit, similarity) of each question's likeliest few
-    from rag.extractive import similarity_signal
-
     RX, Ry = [], []
     for a in train:
         z = reader.first(a)
