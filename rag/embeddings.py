@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from array import array
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -86,6 +88,31 @@ class OpenAIEmbedder:
 # (issue 25: fp32 3.6, bf16 9.5 paragraphs/s on a 2-core AMX machine); small enough that a batch of
 # news paragraphs (~100-400 tokens) keeps its attention matrices small and progress moving.
 ST_BATCH = 16
+# Vectors a sentence-transformers model already computed in this process, most recent last: the
+# reader's second stage embeds sentences of the retrieved paragraphs, and questions about one
+# article meet the same sentences again. 16384 × 768 float32 ≈ 50 MB.
+MEMO_SIZE = 16384
+
+
+class VectorMemo:
+    """A bounded LRU of (kind, text) → vector: a cache of read-only results, not state."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self.size = size
+        self._vectors: OrderedDict[tuple[str, str], array] = OrderedDict()
+
+    def get(self, kind: str, text: str) -> list[float] | None:
+        v = self._vectors.get((kind, text))
+        if v is None:
+            return None
+        self._vectors.move_to_end((kind, text))
+        return v.tolist()
+
+    def put(self, kind: str, text: str, vector: Sequence[float]) -> None:
+        self._vectors[(kind, text)] = array("f", vector)
+        self._vectors.move_to_end((kind, text))
+        while len(self._vectors) > self.size:
+            self._vectors.popitem(last=False)
 
 
 class SentenceTransformerEmbedder:
@@ -110,6 +137,7 @@ class SentenceTransformerEmbedder:
         self.version = f"{_folder_digest(folder) if self.local else spec}+{self.dtype}"
         self._model: Any = None
         self._lock = threading.Lock()
+        self._memo = VectorMemo()
 
     def _get(self):
         if self._model is None:
@@ -142,18 +170,25 @@ class SentenceTransformerEmbedder:
         if not texts:
             return []
         with self._lock:
-            model = self._get()
-            prompts = model.prompts or {}
-            prompt = "query" if kind == "query" else "document"
-            vecs = model.encode(
-                list(texts),
-                batch_size=ST_BATCH,
-                prompt_name=prompt if prompt in prompts else None,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return [v.astype("float32").tolist() for v in vecs]
+            known = [self._memo.get(kind, t) for t in texts]
+            new = list(dict.fromkeys(t for t, v in zip(texts, known) if v is None))
+            if new:
+                model = self._get()
+                prompts = model.prompts or {}
+                prompt = "query" if kind == "query" else "document"
+                vecs = model.encode(
+                    new,
+                    batch_size=ST_BATCH,
+                    prompt_name=prompt if prompt in prompts else None,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                computed = {t: v.astype("float32").tolist() for t, v in zip(new, vecs)}
+                for t, v in computed.items():
+                    self._memo.put(kind, t, v)
+                known = [v if v is not None else computed[t] for t, v in zip(texts, known)]
+        return known  # type: ignore[return-value]
 
 
 def _resolve_dtype(dtype: str) -> str:

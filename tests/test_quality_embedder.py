@@ -82,6 +82,30 @@ def test_the_model_s_own_prompts_mark_queries_and_passages(tiny_model):
     assert emb.name == "sentence-transformers:tiny-embedder" and emb.version.endswith("+fp32")
 
 
+def test_a_text_embedded_again_is_read_from_memory_with_the_same_vector(tiny_model):
+    from rag.embeddings import SentenceTransformerEmbedder
+
+    emb = SentenceTransformerEmbedder(str(tiny_model), "fp32")
+    first = emb.embed(["常州上市企业", "发展产业"])
+    emb._model = None  # unloaded: a text it has to compute now would load it again
+    again = emb.embed(["发展产业", "常州上市企业"], kind="passage")
+    assert emb._model is None and again == first[::-1]
+    assert emb.embed(["常州上市企业"], kind="query") != first[:1]  # remembered per kind
+    assert emb._model is not None
+
+
+def test_the_memory_of_vectors_forgets_the_least_recent_beyond_its_size():
+    from rag.embeddings import VectorMemo
+
+    memo = VectorMemo(size=2)
+    memo.put("passage", "a", [1.0, 0.0])
+    memo.put("passage", "b", [0.0, 1.0])
+    assert memo.get("passage", "a") == [1.0, 0.0]  # now the most recent
+    memo.put("passage", "c", [0.5, 0.5])
+    assert memo.get("passage", "b") is None and memo.get("passage", "a") == [1.0, 0.0]
+    assert memo.get("query", "a") is None
+
+
 def test_a_store_records_the_embedder_and_search_uses_it(tiny_model, fresh_home):
     from rag.service import Service
 
