@@ -12,7 +12,7 @@ from .crossling import chinese_wording
 from .embeddings import bundled_embedder
 from .errors import ConfigError, LLMError, QuestionError
 from .evidence import Evidence, articles, gather
-from .extractive import Model, Reading, load_model, read, sentence_similarity
+from .extractive import Model, Reading, load_model, model_file, read, sentence_similarity
 from .llm import ChatModel, OnToken, truncated_warning
 from .match import has_quantity, person_absent, years_unsaid
 from .prompts import Budget, context, load_template, system_prompt
@@ -90,10 +90,11 @@ def names_asked_person(profile: QuestionProfile, evidence: Sequence[Evidence], c
     return not docs or any(not person_absent(profile, told[d]) for d in docs)
 
 
-def reader_model(settings: Settings) -> Model:
-    """The fitted reader: RAG_READER_MODEL's file when set, else the shipped one."""
+def reader_model(settings: Settings, embedder_name: str) -> Model:
+    """The fitted reader: RAG_READER_MODEL's file when set, else the one shipped for the embedder's
+    profile (the light profile's when none was fitted for it)."""
     if settings.reader_model is None:
-        return load_model()
+        return load_model(model_file(embedder_name))
     try:
         return load_model(settings.reader_model)
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -135,7 +136,7 @@ def answer(
     cross = None if has_cjk(q) else cross_scorer(retriever)
     idf = retriever.idf
     profile = analyse(q, idf)
-    reader = reader_model(settings)
+    reader = reader_model(settings, retriever.embedder.name)
     similarity = sentence_similarity(retriever.embedder, reader, fitted=bundled_embedder)
     model_name: str | None = None
     usage: dict[str, int] | None = None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .embeddings import Embedder
+from .embeddings import Embedder, LocalE5Embedder
 from .evidence import Evidence, Sentence, articles, gather
 from .learned import Scorer, logit
 from .match import (
@@ -100,12 +100,11 @@ KEY_TERMS = 3  # the question's rarest words: an answer's paragraph holds them a
 RAREST = 2  # …and the two rarest must both be there (the least credit of the two is a signal)
 MAX_LIST_ITEMS = 12
 SHORT_SENTENCE = 12  # characters: a heading or a fragment ("会议强调。"), seldom an answer
-# The second stage: the likeliest few sentences are re-ranked with the bundled e5 model's similarity
-# of question and sentence, which reads meaning where the signals read words (预计…12月主体施工完成 for
-# "预计在哪个月完成主体施工", a sentence that leaves the project's name to the one before it). Only the
-# top few are embedded: 5 sentences ≈ 0.1 s on 2 cores. In 5-fold cross-validation on dev (4 fold
-# draws), re-ranking the top 5 took best-sentence accuracy from 41–43 to 43–45 of 50 seed questions
-# and from 104–106 to 110–115 of 159 CRUD-RAG ones; the top 4 or 6 did the same, the top 3 less.
+# The second stage: the likeliest few sentences are re-ranked with an embedder's similarity of
+# question and sentence, which reads meaning where the signals read words (预计…12月主体施工完成 for
+# "预计在哪个月完成主体施工", a sentence that leaves the project's name to the one before it). The
+# light profile's reader reads the bundled e5's; a reader fitted per profile reads its own embedder's
+# (docs/reader.md). Only the top few are embedded; a reader file may say how many (`rerank_top`).
 RERANK_TOP = 5
 SIM_CENTRE, SIM_SCALE = (
     0.8,
@@ -135,6 +134,7 @@ class Model:
     # (`similarity_signal`), fitted with one embedder's similarities and used only with that one's
     rerank: Scorer | None = None
     rerank_embedder: str | None = None
+    rerank_top: int = RERANK_TOP  # how many of the likeliest sentences the second stage re-scores
 
     def probability(self, x: dict[str, float]) -> float:
         return self.sentence.probability(x)
@@ -193,7 +193,23 @@ def load_model(path: Path = MODEL_FILE) -> Model:
         data["source"],
         Scorer.from_json(data["rerank"]) if data.get("rerank") else None,
         data.get("rerank_embedder"),
+        int(data.get("rerank_top", RERANK_TOP)),
     )
+
+
+def profile_file(embedder_name: str, folder: Path = MODEL_FILE.parent) -> Path:
+    """Where the reader fitted for an embedder's profile lives: the shipped default for the bundled
+    e5 (the light profile), `extractive-<embedder>.json` beside it for any other."""
+    if embedder_name == LocalE5Embedder.name:
+        return folder / MODEL_FILE.name
+    return folder / f"extractive-{re.sub(r'[^A-Za-z0-9]+', '-', embedder_name).strip('-')}.json"
+
+
+def model_file(embedder_name: str, folder: Path = MODEL_FILE.parent) -> Path:
+    """The reader fitted for an embedder's profile (scripts/train.py run under that RAG_EMBEDDER),
+    else the shipped default (the light profile's)."""
+    own = profile_file(embedder_name, folder)
+    return own if own.exists() else folder / MODEL_FILE.name
 
 
 def candidates(profile: QuestionProfile, evidence: Sequence[Evidence]) -> list[Candidate]:
@@ -315,7 +331,7 @@ def scored(
     similarity: Similarity | None = None,
 ) -> list[Candidate]:
     """Candidates with their probability of answering, best first; with `similarity`, the first
-    RERANK_TOP are re-scored by the second stage and lead the list in their new order."""
+    `model.rerank_top` are re-scored by the second stage and lead the list in their new order."""
     model = model or load_model()
     cands = candidates(profile, evidence)
     for c in cands:
@@ -323,11 +339,11 @@ def scored(
     ranked = sorted(cands, key=_order)
     if similarity is None or model.rerank is None or not ranked:
         return ranked
-    top = ranked[:RERANK_TOP]
+    top = ranked[: model.rerank_top]
     for c, cosine in zip(top, similarity(profile.text, [c.sentence.text for c in top])):
         c.p = model.reranked(c.p, cosine)
         c.x["similarity"] = similarity_signal(cosine)  # (the gate may read it)
-    return sorted(top, key=_order) + ranked[RERANK_TOP:]
+    return sorted(top, key=_order) + ranked[model.rerank_top :]
 
 
 def _order(c: Candidate) -> tuple[float, int, int]:

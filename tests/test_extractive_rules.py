@@ -2,12 +2,17 @@
 
 import dataclasses
 
+import pytest
+
+from rag.embeddings import LocalE5Embedder
 from rag.evidence import gather
 from rag.extractive import (
-    RERANK_TOP,
+    MODEL_FILE,
     amount_about,
     choose,
     load_model,
+    model_file,
+    profile_file,
     read,
     scored,
     sentence_similarity,
@@ -162,10 +167,12 @@ def test_an_article_that_never_names_the_asked_person_does_not_answer():
     assert analyse("市里每年准备拿出多少钱来扶持产业？", idf).people == ()
 
 
-def test_the_second_stage_reranks_only_the_likeliest_sentences_by_similarity():
+@pytest.mark.parametrize("top", [None, 3])  # the shipped file's count, and one a reader file sets
+def test_the_second_stage_reranks_only_the_likeliest_sentences_by_similarity(top):
     # invented paragraph: two sentences the first stage cannot tell apart (the earlier one leads),
     # and a stand-in for the embedder's similarity that prefers the later one
-    model = load_model()
+    model = load_model() if top is None else dataclasses.replace(load_model(), rerank_top=top)
+    top = model.rerank_top
     profile = analyse("该项目预计在哪个月完成主体施工？", idf)
     text = "甲楼预计7月主体施工完成。乙楼预计12月主体施工完成。"
     text += "".join(f"园区第{i}期绿化进展顺利。" for i in range(1, 8))
@@ -178,12 +185,20 @@ def test_the_second_stage_reranks_only_the_likeliest_sentences_by_similarity():
         return [0.92 if s.startswith("乙楼") else 0.85 for s in sentences]
 
     second = scored(profile, gather([hit(text, 2)]), model, similarity)
-    assert asked == [[c.sentence.text for c in first[:RERANK_TOP]]] and RERANK_TOP < len(first)
+    assert asked == [[c.sentence.text for c in first[:top]]] and top < len(first)
     assert second[0].sentence.text.startswith("乙楼") and second[0].p > second[1].p
     # the rest keep the first stage's order and probabilities, after the re-ranked
-    assert [(c.sentence.text, c.p) for c in second[RERANK_TOP:]] == [
-        (c.sentence.text, c.p) for c in first[RERANK_TOP:]
-    ]
+    assert [(c.sentence.text, c.p) for c in second[top:]] == [(c.sentence.text, c.p) for c in first[top:]]
+
+
+def test_each_profile_reads_its_own_reader_file_and_the_light_one_when_it_has_none(tmp_path):
+    assert profile_file(LocalE5Embedder.name) == MODEL_FILE
+    assert model_file(LocalE5Embedder.name) == MODEL_FILE
+    quality = "sentence-transformers:embeddinggemma-300m"
+    assert profile_file(quality, tmp_path).name == "extractive-sentence-transformers-embeddinggemma-300m.json"
+    assert model_file(quality, tmp_path) == tmp_path / MODEL_FILE.name  # none fitted for it here
+    profile_file(quality, tmp_path).write_text("{}", encoding="utf-8")
+    assert model_file(quality, tmp_path) == profile_file(quality, tmp_path)
 
 
 def test_the_second_stage_is_used_only_with_the_embedder_it_was_fitted_with(hash_embedder):
