@@ -4,15 +4,18 @@
     python scripts/train.py --family trees    # only one family (logistic | trees)
     python scripts/train.py --fraction 0.5    # the first half of the train items (learning curve)
     python scripts/train.py --dry-run         # print, write nothing
+    RAG_EMBEDDER=sentence-transformers:models/embeddinggemma-300m python scripts/train.py \
+        --sets seed,crud,english --rerank-top 10  # the quality profile's reader (its own file)
 
 Train questions (eval/train: CRUD-RAG items the eval never asks) are asked against the train
 corpus (their posts and the eval corpus's unused distractor posts, eval.corpus.train_home): every
 sentence of the top-k paragraphs is an example, positive when it holds the reference answer. The
 benchmark's 无法推断 questions, and every answerable question asked again without its posts, give
 negatives only. Three scorers are fitted, each a file the package reads without scikit-learn
-(rag.learned): the sentence scorer (first stage), the second stage on the likeliest
-RERANK_TOP sentences (first-stage logit and the bundled e5's question ↔ sentence similarity), and
-the gate on each question's best sentence (answerable or not). Dev questions (eval corpus, seed
+(rag.learned): the sentence scorer (first stage), the second stage on the likeliest few
+sentences (first-stage logit and the question ↔ sentence similarity of the profile's embedder:
+RAG_EMBEDDER's, the bundled e5 for the light profile), and the gate on each question's best
+sentence (answerable or not). Each profile's reader is its own file (rag.extractive.model_file). Dev questions (eval corpus, seed
 and CRUD-RAG sets, never test) choose the family, the answer bar (the best balanced accuracy whose
 false not-found stays at or under MAX_FALSE_NOT_FOUND in each set) and the list ratio. Nothing
 random is left unseeded: two runs on the same data write the same file.
@@ -24,9 +27,10 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import re
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,10 +42,9 @@ sys.path.insert(0, str(ROOT))
 from eval.corpus import corpus_home, train_home  # noqa: E402
 from eval.data import SETS, TRAIN_QUESTIONS, Item, load_sets, load_train  # noqa: E402
 from eval.score import fact_found  # noqa: E402
-from rag.extractive import RERANK_TOP, similarity_signal  # noqa: E402
+from rag.extractive import RERANK_TOP, profile_file, similarity_signal  # noqa: E402
 from rag.learned import Scorer, logit, sigmoid  # noqa: E402
 
-MODEL = ROOT / "rag" / "data" / "extractive.json"
 # The answer bar keeps false not-found on dev's answerable questions, in each set, at or under this
 # share (a wrong "not found" costs the user the whole answer), then is the best balanced accuracy.
 MAX_FALSE_NOT_FOUND = 0.05
@@ -74,10 +77,9 @@ class Asked:
     text: list[str] = field(default_factory=list)
 
 
-def ask_all(home: Path, items: Sequence[Item], k: int, log=print) -> tuple[list[Asked], Callable]:
+def ask_all(home: Path, items: Sequence[Item], k: int, log=print) -> list[Asked]:
     """Every item asked with its posts and, when answerable with known posts, without them."""
     from rag.config import load_settings
-    from rag.embeddings import bundled_embedder
     from rag.evidence import gather
     from rag.extractive import candidates
     from rag.question import analyse
@@ -106,7 +108,7 @@ def ask_all(home: Path, items: Sequence[Item], k: int, log=print) -> tuple[list[
         out.append(a)
         if (i + 1) % 200 == 0:
             log(f"  {i + 1} of {len(runs)} asked")
-    return out, bundled_embedder()
+    return out
 
 
 def balanced(y: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
@@ -360,17 +362,19 @@ def data_hash(asked: Sequence[str]) -> str:
 
 
 def item_of(a: Asked) -> str:
-    """The item a question belongs to (a CRUD-RAG item's questions share posts; a seed question is its own)."""
+    """The item a question belongs to: a CRUD-RAG item's questions (and their English wordings)
+    share its id and its posts; any other question is its own."""
     base = a.id.split("/")[0]
-    return base.rsplit("-", 1)[0] if base.startswith("crud-") else base
+    item = re.search(r"\b[0-9a-f]{24}\b", base)
+    return item.group(0) if item else base
 
 
-def out_of_fold(family: str, train: list[Asked], dev: list[Asked], similarity) -> list[Judged]:
+def out_of_fold(family: str, train: list[Asked], dev: list[Asked], similarity, top: int) -> list[Judged]:
     """Dev judged fold by fold, each by a fit on train and the other folds (folds by item hash)."""
     fold = {a.id: int(hashlib.sha256(item_of(a).encode()).hexdigest(), 16) % FOLDS for a in dev}
     out: list[Judged] = []
     for k in range(FOLDS):
-        reader = fit_reader(family, train + [a for a in dev if fold[a.id] != k], similarity, RERANK_TOP)
+        reader = fit_reader(family, train + [a for a in dev if fold[a.id] != k], similarity, top)
         out += judge(reader, [a for a in dev if fold[a.id] == k])
     return out
 
@@ -392,8 +396,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="fit on train alone (default: train and dev, chosen out of fold)",
     )
     ap.add_argument(
-        "--out", type=Path, default=MODEL, help="where to write the reader (RAG_READER_MODEL reads it)"
+        "--out", type=Path, help="where to write the reader (default: the profile's file in rag/data)"
     )
+    ap.add_argument(
+        "--sets", default=",".join(SETS), help="the dev sets asked (comma-separated; english is on request)"
+    )
+    ap.add_argument("--rerank-top", type=int, default=RERANK_TOP, help="sentences the second stage re-scores")
     ap.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
     ap.add_argument("-k", type=int, default=load_settings().top_k, help="paragraphs retrieved per question")
     args = ap.parse_args(argv)
@@ -406,8 +414,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         kept = set(keyed[: round(len(keyed) * args.fraction)])
         items = [it for it in items if it.extra["item"] in kept]
-    dev_items = [it for name, its in load_sets(SETS).items() for it in its if it.split == "dev"]
+    sets = tuple(args.sets.split(","))
+    dev_items = [it for name, its in load_sets(sets).items() for it in its if it.split == "dev"]
     print(f"train: {len(items)} questions; dev: {len(dev_items)} questions")
+    from rag.embeddings import make_embedder
     from rag.extractive import embedding_similarity, load_model
 
     if args.examples and Path(args.examples).exists():  # the questions as asked by an earlier run
@@ -416,26 +426,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         train, dev = pickle.loads(Path(args.examples).read_bytes())
         wanted = {it.id for it in items}
         train = [a for a in train if a.id.split("/")[0] in wanted]
-        from rag.embeddings import bundled_embedder
-
-        e5 = bundled_embedder()
     else:
-        train, e5 = ask_all(train_home(), items, args.k)
-        dev, _ = ask_all(corpus_home(), dev_items, args.k)
+        train = ask_all(train_home(), items, args.k)
+        dev = ask_all(corpus_home(), dev_items, args.k)
         if args.examples:
             import pickle
 
             Path(args.examples).write_bytes(pickle.dumps((train, dev)))
+    # the second stage reads the profile's embedder (the light profile's is the bundled e5)
+    embedder = make_embedder(load_settings())
+    out_file = args.out or profile_file(embedder.name)
     memo: dict[tuple[str, str], float] = {}
     sims_file = Path(f"{args.examples}.sims") if args.examples else None
     if sims_file and sims_file.exists():
         import pickle
 
         memo = pickle.loads(sims_file.read_bytes())
-    similarity = cached_similarity(embedding_similarity(e5), memo)
+    similarity = cached_similarity(embedding_similarity(embedder), memo)
     if args.compare:  # a shipped model file, read as the package reads it (dev figures at its own bars)
         old = load_model(Path(args.compare))
-        reader = Reader(old.sentence, old.rerank, old.gate, similarity, RERANK_TOP)
+        reader = Reader(old.sentence, old.rerank, old.gate, similarity, old.rerank_top)
         figs = at_bar(judge(reader, dev), old.answer_bar)
         print(f"\n{args.compare}: answer bar {old.answer_bar}")
         for name, f in figs.items():
@@ -447,12 +457,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     results = {}
     for family in families:
         if args.train_only:  # dev was never fitted on: its figures judge the fit as it stands
-            reader = fit_reader(family, train, similarity, RERANK_TOP)
+            reader = fit_reader(family, train, similarity, args.rerank_top)
             judged = judge(reader, dev)
             how = "dev, never fitted on"
         else:  # each dev question judged by a fit that never saw its item; the file's fit sees all
-            judged = out_of_fold(family, train, dev, similarity)
-            reader = fit_reader(family, train + dev, similarity, RERANK_TOP)
+            judged = out_of_fold(family, train, dev, similarity, args.rerank_top)
+            reader = fit_reader(family, train + dev, similarity, args.rerank_top)
             how = f"dev, out of fold ({FOLDS} folds by item)"
         bar = choose_bar(judged)
         ratio = choose_list_ratio(judged, bar)
@@ -483,7 +493,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ).stdout.strip()
     fitted = train if args.train_only else train + dev
     n_pos = int(sum(sum(a.y) for a in fitted))
-    also = "" if args.train_only else f" and the dev split ({len(dev_items)} questions)"
+    also = "" if args.train_only else f" and the dev split ({len(dev_items)} questions of {', '.join(sets)})"
     chosen = "on dev" if args.train_only else f"on dev out of fold ({FOLDS} folds by item)"
     out = {
         "source": (
@@ -501,13 +511,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         "list_ratio": ratio,
         "sentence": to_json(reader.sentence),
         "rerank": to_json(reader.rerank),
-        "rerank_embedder": e5.name,
+        "rerank_embedder": embedder.name,
+        "rerank_top": args.rerank_top,
         "gate": to_json(reader.gate),
     }
-    args.out.write_text(
+    out_file.write_text(
         json.dumps(out, ensure_ascii=False, indent=None, separators=(",", ":")) + "\n", encoding="utf-8"
     )
-    print(f"wrote {args.out}")
+    print(f"wrote {out_file}")
 
 
 if __name__ == "__main__":
