@@ -426,6 +426,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         train, dev = pickle.loads(Path(args.examples).read_bytes())
         wanted = {it.id for it in items}
         train = [a for a in train if a.id.split("/")[0] in wanted]
+        dev = [a for a in dev if a.set in sets]
     else:
         train = ask_all(train_home(), items, args.k)
         dev = ask_all(corpus_home(), dev_items, args.k)
