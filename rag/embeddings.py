@@ -137,7 +137,7 @@ class SentenceTransformerEmbedder:
         self.version = f"{_folder_digest(folder) if self.local else spec}+{self.dtype}"
         self._model: Any = None
         self._lock = threading.Lock()
-        self._memo = VectorMemo()
+        self.memo = VectorMemo()
 
     def _get(self):
         if self._model is None:
@@ -170,7 +170,7 @@ class SentenceTransformerEmbedder:
         if not texts:
             return []
         with self._lock:
-            known = [self._memo.get(kind, t) for t in texts]
+            known = [self.memo.get(kind, t) for t in texts]
             new = list(dict.fromkeys(t for t, v in zip(texts, known) if v is None))
             if new:
                 model = self._get()
@@ -186,7 +186,7 @@ class SentenceTransformerEmbedder:
                 )
                 computed = {t: v.astype("float32").tolist() for t, v in zip(new, vecs)}
                 for t, v in computed.items():
-                    self._memo.put(kind, t, v)
+                    self.memo.put(kind, t, v)
                 known = [v if v is not None else computed[t] for t, v in zip(texts, known)]
         return known  # type: ignore[return-value]
 

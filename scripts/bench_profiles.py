@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from eval.data import load_seed  # noqa: E402
 from rag.answer import answer  # noqa: E402
 from rag.config import load_settings  # noqa: E402
+from rag.embeddings import SentenceTransformerEmbedder, VectorMemo  # noqa: E402
 from rag.ingest import ingest  # noqa: E402
 from rag.service import Service  # noqa: E402
 
@@ -52,6 +53,11 @@ def build(name: str, spec: str, home: Path) -> Service:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="scripts/bench_profiles.py", description=__doc__.splitlines()[0])
     ap.add_argument("--questions", type=int, default=40)
+    ap.add_argument(
+        "--forget",
+        action="store_true",
+        help="forget the quality model's remembered vectors before each question (an article read for the first time)",
+    )
     args = ap.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="rag-profiles-"))
     profiles = {
@@ -62,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     times: dict[str, list[float]] = {name: [] for name in profiles}
     for q in questions:
         for name, svc in profiles.items():
+            if args.forget and isinstance(svc.embedder, SentenceTransformerEmbedder):
+                svc.embedder.memo = VectorMemo()
             t = time.perf_counter()
             answer(q, retriever=svc.retriever, settings=svc.settings)
             times[name].append(time.perf_counter() - t)
