@@ -48,7 +48,6 @@ def main() -> None:
     )
     print(f"peak RSS of any CLI process: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024} MB")
 
-    os.environ["RAG_HOME"] = str(home)
     from eval.data import load_seed
     from rag.answer import answer
     from rag.config import load_settings

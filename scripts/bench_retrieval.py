@@ -19,13 +19,13 @@ sys.path.insert(0, str(ROOT))
 from eval.corpus import corpus_home  # noqa: E402
 from eval.data import load_sets  # noqa: E402
 from eval.retrieval import retrieval_metrics, retrieval_rows  # noqa: E402
+from rag.config import load_settings  # noqa: E402
 from rag.retrieve import Retriever  # noqa: E402
 from rag.service import Service  # noqa: E402
 
 
 def distracted_home(n: int) -> Path:
     """A temporary RAG_HOME holding the seed and `n` generated posts."""
-    import os
     import tempfile
 
     from distractors import write  # scripts/ is on sys.path when this file runs
@@ -34,8 +34,7 @@ def distracted_home(n: int) -> Path:
 
     tmp = Path(tempfile.mkdtemp(prefix="rag-bench-"))
     write(tmp / "posts", n)
-    os.environ["RAG_HOME"] = str(tmp / "home")
-    svc = Service.from_settings()
+    svc = Service.from_settings(load_settings(RAG_HOME=tmp / "home"))
     t = time.perf_counter()
     ingest(
         [ROOT / "seeds", tmp / "posts"],
@@ -44,19 +43,19 @@ def distracted_home(n: int) -> Path:
         budget=svc.settings.chunk_tokens,
     )
     print(f"ingested the seed and {n} generated posts in {time.perf_counter() - t:.1f} s ({tmp})")
-    return tmp
+    return tmp / "home"
 
 
 def main() -> None:
-    import os
-
     sets = load_sets()
+    settings = load_settings()  # --home: the RAG_HOME of the environment
     if "--distractors" in sys.argv:
-        distracted_home(int(sys.argv[sys.argv.index("--distractors") + 1]))
+        home = distracted_home(int(sys.argv[sys.argv.index("--distractors") + 1]))
+        settings = load_settings(RAG_HOME=home)
         sets = {"seed": sets["seed"]}
     elif "--home" not in sys.argv:
-        os.environ["RAG_HOME"] = str(corpus_home())
-    svc = Service.from_settings()
+        settings = load_settings(RAG_HOME=corpus_home())
+    svc = Service.from_settings(settings)
     items = [it for its in sets.values() for it in its]
     for name, dense, lexical in (("dense", True, False), ("bm25", False, True), ("fused", True, True)):
         r = Retriever(svc.store, svc.embedder, dense=dense, lexical=lexical)
