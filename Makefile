@@ -74,10 +74,12 @@ $(LLM_VENV)/.built:
 local-llm: $(LLM_VENV)/.built
 	$(LLM_VENV)/bin/python scripts/local_llm.py serve --port $(LLM_PORT)
 
-# With `make local-llm` running in another shell: the held-out seed questions and a 40-question
-# CRUD-RAG slice (each also asked without its sources) against the local model; ~1 min an answer.
+# With `make local-llm` running in another shell: the held-out slice (eval/slices/heldout.txt: the
+# seed's test questions and 21 CRUD-RAG ones, those also asked without their sources) against the
+# local model; SLICE=dev for the dev slice. ~1 min an answer.
+SLICE ?= heldout
 eval-local-llm: setup-test
-	$(LLM_ENV) $(BIN)/python -m eval --mode llm --sets seed,crud --split test --limit crud=40 --progress --out eval/reports/llm-qwen2.5-coder-1.5b
+	$(LLM_ENV) $(BIN)/python -m eval --mode llm --sets seed,crud --slice eval/slices/$(SLICE).txt --progress --out eval/reports/llm-qwen2.5-coder-1.5b-$(SLICE)
 
 clean:
 	rm -rf $(VENV) .rag eval/out test-artifacts

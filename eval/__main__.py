@@ -520,6 +520,11 @@ def main(argv: list[str] | None = None) -> int:
         type=re.compile,
         help="only the questions whose id matches this regular expression (e.g. '^([nem]\\d|crud-)': the held-out seed questions and CRUD-RAG)",
     )
+    ap.add_argument(
+        "--slice",
+        type=Path,
+        help="only the question ids listed in this file (eval/slices/dev.txt, heldout.txt: eval/slicing.py)",
+    )
     ap.add_argument("--model", help="model name for --mode llm")
     ap.add_argument("-k", "--k", type=int, help="context paragraphs per answer (default: RAG_TOP_K)")
     ap.add_argument("--sabotage", choices=SABOTAGES, help="cripple the pipeline to show the eval fails")
@@ -568,9 +573,19 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in wanted if s not in SETS + EXTRA_SETS]
     if unknown:
         ap.error(f"unknown set {unknown[0]!r}; choose from {', '.join(SETS + EXTRA_SETS)}")
+    if args.slice is not None:
+        if not args.slice.is_file():
+            ap.error(f"--slice {args.slice}: no such file")
+        from .slicing import read as read_slice
+
+        listed = read_slice(args.slice)
     sets = {
         name: [
-            it for it in items if it.split in args.splits and (args.only is None or args.only.search(it.id))
+            it
+            for it in items
+            if it.split in args.splits
+            and (args.only is None or args.only.search(it.id))
+            and (args.slice is None or it.id in listed)
         ][: args.limit.get(name, args.limit.get("*"))]
         for name, items in load_sets(wanted).items()
     }

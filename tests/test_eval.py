@@ -326,3 +326,28 @@ def test_eval_honours_rag_top_k(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_TOP_K", "2")
     eval_main([*SEED_TEST, "--limit", "8", "-k", "3", "--out", str(tmp_path)])
     assert json.loads((tmp_path / "results-extractive.json").read_text(encoding="utf-8"))["meta"]["k"] == 3
+
+
+def test_the_committed_slices_are_the_ones_the_hash_chooses():
+    from eval.slicing import DEV, HELDOUT, KINDS, PER_KIND, SEED_DEV, choose, read
+
+    items = [it for its in load_sets(("seed", "crud")).values() for it in its]
+    split_of_id = {it.id: it.split for it in items}
+    for path, split, seed_count in ((DEV, "dev", SEED_DEV), (HELDOUT, "test", None)):
+        ids = read(path)
+        assert ids == set(choose(items, split, seed_count)), f"{path.name}: run python -m eval.slicing"
+        assert {split_of_id[i] for i in ids} == {split}
+        for kind in KINDS:
+            assert sum(i.startswith(f"crud-{kind}-") for i in ids) == PER_KIND
+    assert sum(not i.startswith("crud-") for i in read(HELDOUT)) == sum(
+        it.split == "test" for it in load_seed()
+    )
+
+
+def test_eval_asks_only_the_questions_of_a_slice(tmp_path):
+    chosen = sorted(it.id for it in load_seed() if it.split == "test")[:3]
+    listed = tmp_path / "slice.txt"
+    listed.write_text("# three\n" + "\n".join(chosen) + "\n", encoding="utf-8")
+    assert eval_main([*SEED_TEST, "--slice", str(listed), "--out", str(tmp_path)]) in (0, 1)
+    rows = json.loads((tmp_path / "results-extractive.json").read_text(encoding="utf-8"))["rows"]
+    assert sorted(r["id"] for r in rows) == chosen
