@@ -11,10 +11,10 @@ from .config import Settings
 from .crossling import chinese_wording
 from .embeddings import bundled_embedder
 from .errors import ConfigError, LLMError, QuestionError
-from .evidence import Evidence, articles, gather
+from .evidence import Evidence, Sentence, articles, gather
 from .extractive import Model, Reading, load_model, model_file, read, sentence_similarity
 from .llm import ChatModel, OnToken, truncated_warning
-from .match import has_quantity, person_absent, years_unsaid
+from .match import has_quantity, holds_kind, person_absent, years_unsaid
 from .prompts import Budget, context, load_template, system_prompt
 from .question import QuestionProfile, analyse
 from .records import Answer, CrossScorer, Filters, Mode
@@ -62,12 +62,33 @@ def cross_scorer(retriever: Retriever) -> CrossScorer:
 FOLLOW_UP_CHARS = 16
 
 
-def holds_asked_amount(profile: QuestionProfile, text: str) -> bool:
-    """A how-many/how-much question's answer states an amount (in the asked unit when one is
-    named); other questions, and questions in two parts (one part may be answered), pass."""
-    if profile.kind != "quantity" or len(profile.parts) > 1:
+# What an answer must hold, by the kind of thing the question asks (question.KIND_PATTERNS)
+ASKED = {
+    "quantity": "how many or how much and the model's answer holds no amount",
+    "time": "when and the model's answer names no time",
+    "person": "who and the model's answer names no one the question does not",
+    "place": "where and the model's answer names no place the question does not",
+    "org": "which body and the model's answer names no organisation the question does not",
+    "name": "for a name and the model's answer quotes none",
+    "goal": "for an aim and the model's answer states none",
+}
+
+
+def holds_asked_kind(profile: QuestionProfile, text: str) -> bool:
+    """The answer holds the kind of thing asked, as the reader judges a sentence (`holds_kind`):
+    an amount (in the asked unit when one is named) for 多少, a time for 何时, a person for 谁, a
+    place or body for 哪里/哪家, beyond what the question already says. Open questions and
+    questions in two parts (one part may be answered) pass; so do English answers to all but
+    how-many questions (the patterns read Chinese)."""
+    if profile.kind not in ASKED or len(profile.parts) > 1:
         return True
-    return has_quantity(nfkc(MARKERS.sub("", text)).lower(), profile.unit)
+    plain = MARKERS.sub("", text)
+    norm = nfkc(plain).lower()
+    if profile.kind == "quantity":
+        return has_quantity(norm, profile.unit)
+    if not has_cjk(plain):
+        return True
+    return holds_kind(profile, Sentence(0, 0, plain, norm))
 
 
 def speaks_of_asked_year(profile: QuestionProfile, evidence: Sequence[Evidence], cited: set[str]) -> bool:
@@ -184,9 +205,9 @@ def answer(
         ):
             # the model said things and none could be checked: quote the article instead
             unusable = "no claim of the model's answer could be verified"
-        elif checked.status != "not_found" and not holds_asked_amount(profile, checked.text):
+        elif checked.status != "not_found" and not holds_asked_kind(profile, checked.text):
             # "上市企业超过多少家？" answered with sentences that hold no amount: true quotes, no answer
-            unusable = "the question asks how many or how much and the model's answer holds no amount"
+            unusable = f"the question asks {ASKED[profile.kind]}"
         elif checked.status != "not_found" and not speaks_of_asked_year(profile, evidence, cited):
             unusable = "the question names a year that no cited paragraph speaks of"
         elif checked.status != "not_found" and not names_asked_person(profile, evidence, cited):

@@ -3,11 +3,11 @@ fake server over HTTP."""
 
 import pytest
 
-from rag.answer import answer, clean_question
+from rag.answer import answer, clean_question, holds_asked_kind
 from rag.errors import QuestionError
 from rag.llm import OpenAIChat, whole_sentences
 from rag.prompts import load_all
-from rag.question import SENTINEL_EN, SENTINEL_ZH
+from rag.question import SENTINEL_EN, SENTINEL_ZH, analyse
 from rag.summarize import summarize
 from rag.verify import split_claims, verify
 
@@ -262,6 +262,37 @@ def test_a_how_many_answer_without_an_amount_falls_back_to_the_article(service, 
     fake_llm.fault = None  # a true answer with its amount stays the model's
     b = answer(q, retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
     assert b.mode == "llm" and "150家" in b.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "holds"),
+    [
+        ("会议在哪里举行？", "会议在常州市举行[1]。", True),
+        ("会议在哪里举行？", "会议强调要抓好项目建设[1]。", False),
+        ("会议由谁主持？", "会议由市委书记陈金虎主持[1]。", True),
+        ("会议由谁主持？", "会议强调要抓好项目建设[1]。", False),
+        ("项目什么时候开工？", "项目将于2022年3月开工[1]。", True),
+        ("项目什么时候开工？", "项目进展顺利[1]。", False),
+        ("到2025年上市企业要超过多少家？", "力争上市企业超过150家[1]。", True),
+        ("到2025年上市企业要超过多少家？", "上市企业发展势头良好[1]。", False),
+        ("哪家公司中标？", "中标单位为常州建工集团[1]。", True),
+        ("哪家公司中标？", "项目进展顺利[1]。", False),
+        ("How many listed companies by 2025?", "More than 150 [1].", True),
+        ("How many listed companies by 2025?", "Listed companies will grow [1].", False),
+        ("Where was the meeting held?", "It was held in Changzhou [1].", True),  # English: not read
+        ("介绍一下这次会议", "会议强调要抓好项目建设[1]。", True),  # an open question asks no kind
+    ],
+)
+def test_a_model_s_answer_must_hold_the_kind_of_thing_asked(question, reply, holds):
+    assert holds_asked_kind(analyse(question, lambda w: 1.0), reply) is holds
+
+
+def test_a_when_answer_without_a_time_falls_back_to_the_article(service, fake_llm):
+    fake_llm.fault = "off_question"  # true sentences of another paragraph, none with a number
+    q = "常州新春第一会是什么时候召开的？"
+    a = answer(q, retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
+    assert a.mode == "extractive" and "虎年第一个工作日" in a.answer
+    assert any(w.startswith("llm_unverifiable: the question asks when") for w in a.warnings)
 
 
 def test_over_long_context_is_cut_to_the_window(service, fake_llm):
