@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import tokens
 from .config import Settings
@@ -17,7 +17,7 @@ from .llm import ChatModel, OnToken, truncated_warning
 from .match import has_quantity, holds_kind, person_absent, years_unsaid
 from .prompts import Budget, context, load_template, system_prompt
 from .question import QuestionProfile, analyse
-from .records import Answer, CrossScorer, Filters, Mode
+from .records import Answer, CrossScorer, Filters
 from .retrieve import Retriever
 from .text import has_cjk, nfkc
 from .verify import MARKER_RE as MARKERS
@@ -141,8 +141,10 @@ def answer(
     k: int | None = None,
     on_token: OnToken | None = None,
     history: Sequence[str] | None = None,
+    on_draft: Callable[[Answer], None] | None = None,
 ) -> Answer:
-    """Answer a question with verified citations. With `llm` None the answer is extractive."""
+    """Answer a question with verified citations. With `llm` None the answer is extractive; with
+    a model, `on_draft` is first handed the extractive answer (shown while the model writes)."""
     q = clean_question(question)
     warnings: list[str] = []
     queries = [retrieval_query(q, history)]
@@ -162,7 +164,36 @@ def answer(
     model_name: str | None = None
     usage: dict[str, int] | None = None
     raw: str | None = None
+    evidence = gather(hits)  # the paragraphs, split and annotated once for the answers and their checks
+    # the offline reader, once: the answer when there is no model's, and the confidence either way
+    reading = (
+        read(q, hits, idf, profile=profile, evidence=evidence, similarity=similarity, model=reader)
+        if hits
+        else Reading(profile.sentinel, 0.0)
+    )
+    extractive = None
+    drafted = False  # the extractive answer was handed to `on_draft`
+
+    def offline() -> Answer:
+        nonlocal extractive
+        if extractive is None:
+            checked = verify(reading.text, hits, q, cross, evidence=evidence, idf=idf)
+            extractive = Answer(
+                question=q,
+                answer=checked.text,
+                status=checked.status,
+                mode="extractive",
+                embedder=retriever.embedder.name,
+                confidence=round(reading.confidence, 3),
+                warnings=checked.warnings,
+                citations=checked.citations,
+            )
+        return extractive
+
     if llm is not None and hits:
+        if on_draft is not None:
+            on_draft(offline())
+            drafted = True
         system = system_prompt(settings, len(hits), q)
         template = load_template("answer", settings.prompts_dir)
         fixed = tokens.count(system, llm.model) + tokens.count(
@@ -182,22 +213,15 @@ def answer(
                 on_token=on_token,
             )
             raw, model_name, usage = reply.text, reply.model, reply.usage
-            hits = packed
             if reply.truncated:
                 warnings.append(truncated_warning(settings.llm_max_tokens))
         except LLMError as exc:
             warnings.append(f"llm_failed: {exc}; answered extractively instead")
-    evidence = gather(hits)  # the paragraphs, split and annotated once for the answer and its checks
-    # the offline reader, once: the answer when there is no model's, and the confidence either way
-    reading = (
-        read(q, hits, idf, profile=profile, evidence=evidence, similarity=similarity, model=reader)
-        if hits
-        else Reading(profile.sentinel, 0.0)
-    )
     checked = None
-    mode: Mode
     if raw is not None:
-        checked = verify(raw, hits, q, cross, evidence=evidence, idf=idf)
+        # the model saw the packed blocks: its markers number those
+        seen = evidence if len(packed) == len(hits) else gather(packed)
+        checked = verify(raw, packed, q, cross, evidence=seen, idf=idf)
         cited = {c.ref for c in checked.citations}
         unusable = None
         if checked.status == "not_found" and any(
@@ -225,18 +249,18 @@ def answer(
             warnings += checked.warnings + [f"llm_unverifiable: {unusable}; answered extractively instead"]
             checked = None
     if checked is None:
-        checked = verify(reading.text, hits, q, cross, evidence=evidence, idf=idf)
-        mode = "extractive"
-        if on_token is not None:
-            on_token(checked.text)  # nothing to stream: the whole verified answer at once
-    else:
-        mode = "llm"
+        fallback = offline()
+        if on_token is not None and not drafted:
+            on_token(fallback.answer)  # nothing to stream: the whole verified answer at once
+        return fallback.model_copy(
+            update={"warnings": warnings + fallback.warnings, "usage": usage if raw is not None else None}
+        )
     return Answer(
         question=q,
         answer=checked.text,
         status=checked.status,
-        mode=mode,
-        model=model_name if mode == "llm" else None,
+        mode="llm",
+        model=model_name,
         embedder=retriever.embedder.name,
         confidence=round(reading.confidence, 3),
         warnings=warnings + checked.warnings,

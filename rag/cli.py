@@ -267,16 +267,29 @@ def print_sources(ans) -> None:
         click.echo(f"    {_highlight(c.text, c.quote)}")
 
 
-def print_answer(ans, streamed: str | None = None) -> None:
-    """Human-readable answer: label, text (unless already streamed unchanged), status, sources."""
+def _label(ans) -> str:
+    return " · ".join(x for x in (ans.mode_label, ans.confidence_label) if x)
+
+
+def print_answer(ans, streamed: str | None = None, drafted: bool = False) -> None:
+    """Human-readable answer: label, text (unless already streamed unchanged), status, sources.
+    `drafted`: the extractive answer was shown while the model wrote."""
     from .text import nfkc
 
     if streamed is None:
-        shown = " · ".join(x for x in (ans.mode_label, ans.confidence_label) if x)
-        click.echo(click.style(f"[{shown}]", dim=True))
+        click.echo(click.style(f"[{_label(ans)}]", dim=True))
         click.echo(ans.answer)
+    elif ans.mode != "llm" and drafted:  # the model's answer was not used: the draft stands
+        click.echo(
+            click.style(
+                "\n— the model's answer was not used (see the warnings); the extractive one above stands —",
+                fg="magenta",
+            )
+        )
     elif ans.mode != "llm":  # the model failed mid-way: say so, then the offline answer
-        click.echo(click.style(f"\n— the model failed; instead: [{ans.mode_label}] —", fg="magenta"))
+        click.echo(
+            click.style(f"\n— the model's answer was not used; instead: [{ans.mode_label}] —", fg="magenta")
+        )
         click.echo(ans.answer)
     elif nfkc(streamed) != nfkc(ans.answer):
         click.echo(click.style("\n— after citation checks —", dim=True))
@@ -309,28 +322,46 @@ def print_answer(ans, streamed: str | None = None) -> None:
 
 
 def _echo_stream(llm, streamed: list[str]) -> OnToken | None:
-    """With a model: print its label, then each piece of the reply as it comes (kept in `streamed`)."""
+    """With a model: its label, then each piece of the reply as it comes (kept in `streamed`)."""
     if llm is None:
         return None
-    click.echo(click.style(f"[LLM · {llm.model}]", dim=True))
 
     def echo(piece: str) -> None:
+        if not streamed:
+            click.echo(click.style(f"[LLM · {llm.model}]", dim=True))
         streamed.append(piece)
         click.echo(piece, nl=False)
 
     return echo
 
 
-def _shown(svc, llm, as_json: bool, produce: Callable[..., Answer], stream: bool = True) -> Answer:
-    """Run one answer or summary (`produce`, given the service's collaborators) and print it: the
-    model's reply streamed as it comes, then the verified text with its sources; or the JSON object."""
+def _echo_draft(drafts: list[Answer]) -> Callable[[Answer], None]:
+    """The extractive answer, shown at once while the model writes (kept in `drafts`)."""
+
+    def echo(draft: Answer) -> None:
+        drafts.append(draft)
+        click.echo(click.style(f"[{_label(draft)} — while the model writes]", dim=True))
+        click.echo(draft.answer)
+        click.echo()
+
+    return echo
+
+
+def _shown(
+    svc, llm, as_json: bool, produce: Callable[..., Answer], stream: bool = True, draft: bool = False
+) -> Answer:
+    """Run one answer or summary (`produce`, given the service's collaborators) and print it: with
+    `draft`, the extractive answer at once; the model's reply streamed as it comes, then the
+    verified text with its sources; or the JSON object."""
     streamed: list[str] = []
+    drafts: list[Answer] = []
     on_token = _echo_stream(llm, streamed) if stream and not as_json else None
-    ans = produce(retriever=svc.retriever, settings=svc.settings, llm=llm, on_token=on_token)
+    extra = {"on_draft": _echo_draft(drafts)} if draft and on_token is not None else {}
+    ans = produce(retriever=svc.retriever, settings=svc.settings, llm=llm, on_token=on_token, **extra)
     if as_json:
         click.echo(ans.to_json())
     else:
-        print_answer(ans, "".join(streamed) if on_token is not None else None)
+        print_answer(ans, "".join(streamed) if on_token is not None else None, drafted=bool(drafts))
     return ans
 
 
@@ -370,7 +401,12 @@ def ask(question, file, k, doc, since, until, category, extractive, model, as_js
 
     def one(q: str, history=None, stream: bool = True):
         return _shown(
-            svc, llm, as_json, partial(run_answer, q, filters=filters, k=k, history=history), stream
+            svc,
+            llm,
+            as_json,
+            partial(run_answer, q, filters=filters, k=k, history=history),
+            stream,
+            draft=True,
         )
 
     if question is not None and file is not None:

@@ -93,6 +93,14 @@ def answer_message(ans: Answer) -> str:
     return "\n".join(p for p in parts if p)
 
 
+def draft_message(ans: Answer) -> str:
+    """The extractive answer shown while the model writes, labelled as such."""
+    return (
+        '<p class="rag-draft"><small>the model is writing… meanwhile, the extractive answer:</small></p>\n'
+        + answer_message(ans)
+    )
+
+
 def error_message(exc: BaseException, what: str = "answer") -> str:
     """A readable message for the page; unexpected errors go to the server log with their traceback."""
     if isinstance(exc, RagError):
@@ -153,6 +161,7 @@ def build_app(svc: Service):
                     k=int(k),
                     on_token=pieces.put,
                     history=[html.unescape(a) for a in asked],
+                    on_draft=pieces.put,
                 )
             except Exception as exc:  # noqa: BLE001 - shown as a message; logged by error_message
                 result["error"] = exc
@@ -160,13 +169,21 @@ def build_app(svc: Service):
                 pieces.put(None)
 
         threading.Thread(target=work, daemon=True).start()
-        streamed = ""
+        streamed, draft = "", ""
         while True:
             piece = pieces.get()
             if piece is None:
                 break
+            if isinstance(piece, Answer):  # the extractive answer, at once
+                draft = draft_message(piece)
+                history[-1] = {"role": "assistant", "content": draft}
+                yield "", history
+                continue
             streamed += piece
-            history[-1] = {"role": "assistant", "content": e(streamed)}
+            shown = (
+                e(streamed) if not draft else f'{draft}\n<hr><div class="rag-streaming">{e(streamed)}</div>'
+            )
+            history[-1] = {"role": "assistant", "content": shown}
             yield "", history
         if "error" in result:
             history[-1] = {"role": "assistant", "content": error_message(result["error"])}

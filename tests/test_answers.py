@@ -295,6 +295,28 @@ def test_a_when_answer_without_a_time_falls_back_to_the_article(service, fake_ll
     assert any(w.startswith("llm_unverifiable: the question asks when") for w in a.warnings)
 
 
+def test_the_extractive_answer_is_handed_over_before_the_model_is_asked(service, fake_llm):
+    asked_before: list[int] = []
+    drafts = []
+
+    def on_draft(draft) -> None:
+        drafts.append(draft)
+        asked_before.append(len(fake_llm.requests))
+
+    n = len(fake_llm.requests)
+    a = answer(
+        "到2025年上市企业超过多少家？",
+        retriever=service.retriever,
+        settings=service.settings,
+        llm=chat(service, fake_llm),
+        on_draft=on_draft,
+    )
+    assert asked_before == [n] and len(fake_llm.requests) == n + 1
+    (draft,) = drafts
+    assert draft.mode == "extractive" and "150家" in draft.answer and draft.citations
+    assert a.mode == "llm" and a.confidence == draft.confidence
+
+
 def test_over_long_context_is_cut_to_the_window(service, fake_llm):
     llm = chat(service, fake_llm)
     service.settings = service.settings.model_copy(update={"llm_context_tokens": 1500, "llm_max_tokens": 200})

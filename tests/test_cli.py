@@ -165,3 +165,26 @@ def test_default_home_is_dot_rag_in_the_working_directory(cli, tmp_path, monkeyp
     res = cli.invoke(main, ["ingest", str(ROOT / "seeds" / "000_ad50afaed758b5d7.txt")])
     assert res.exit_code == 0, res.output
     assert (work / ".rag" / "chroma").is_dir() and not (tmp_path / "userhome" / "chroma").exists()
+
+
+def test_ask_with_a_model_shows_the_extractive_answer_first_then_the_model_s(
+    cli, service, fake_llm, monkeypatch
+):
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
+    res = cli.invoke(main, ["ask", "到2025年上市企业超过多少家？"])
+    assert res.exit_code == 0
+    lines = res.output.splitlines()
+    assert lines[0].startswith("[extractive") and lines[0].endswith("— while the model writes]")
+    model_at = next(i for i, ln in enumerate(lines) if ln.startswith("[LLM · "))
+    assert model_at > 1 and "150家" in "\n".join(lines[1:model_at])  # the draft, then the model's
+    assert "150家[1]" in "\n".join(lines[model_at:]) and "not used" not in res.output
+
+
+def test_ask_keeps_the_extractive_answer_when_the_model_s_fails_a_check(cli, service, fake_llm, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
+    fake_llm.fault = "off_question"  # true sentences that name no time, for a "when" question
+    res = cli.invoke(main, ["ask", "常州新春第一会是什么时候召开的？"])
+    assert res.exit_code == 0
+    assert res.output.startswith("[extractive") and "虎年第一个工作日" in res.output
+    assert "the extractive one above stands" in res.output
+    assert "the question asks when" in res.stderr

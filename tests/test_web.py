@@ -194,6 +194,38 @@ def test_llm_mode_streams_and_is_labeled_with_the_model(browser, seeded_home, fa
         demo.close()
 
 
+def test_llm_mode_shows_the_extractive_answer_while_the_model_writes(
+    browser, seeded_home, fake_llm, tmp_path
+):
+    import shutil
+
+    from rag.config import load_settings
+    from rag.service import Service
+    from rag.web import serve
+
+    home = tmp_path / "home"
+    shutil.copytree(seeded_home, home)
+    svc = Service.from_settings(
+        load_settings(RAG_HOME=home, OPENAI_BASE_URL=fake_llm.base_url, RAG_LLM_MODEL="fake-model")
+    )
+    fake_llm.delay = 10.0  # a slow model: the draft is on the page for seconds before its reply
+    demo, url = serve(svc, host="127.0.0.1", port=free_port(), block=False)
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        ask(page, "到2025年上市企业超过多少家？")
+        page.locator("#rag-chat .rag-draft").wait_for(timeout=60_000)
+        draft = page.locator("#rag-chat").inner_text()
+        assert "the model is writing" in draft and "extractive" in draft and "150家" in draft
+        assert "LLM · fake-model" not in draft
+        page.locator("#rag-chat .rag-draft").wait_for(state="detached", timeout=120_000)
+        final = page.locator("#rag-chat").inner_text()
+        assert "LLM · fake-model" in final and "150家[1]" in final and "the model is writing" not in final
+        page.close()
+    finally:
+        demo.close()
+
+
 def test_the_page_sends_no_analytics(service, monkeypatch):
     """Gradio phones home unless told not to; the page tells it, whatever the environment says."""
     monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)
