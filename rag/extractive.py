@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .embeddings import Embedder, LocalE5Embedder
+from .embeddings import Embedder, LocalE5Embedder, name_slug
 from .evidence import Evidence, Sentence, articles, gather
 from .learned import Scorer, logit
 from .match import (
@@ -202,7 +202,7 @@ def profile_file(embedder_name: str, folder: Path = MODEL_FILE.parent) -> Path:
     e5 (the light profile), `extractive-<embedder>.json` beside it for any other."""
     if embedder_name == LocalE5Embedder.name:
         return folder / MODEL_FILE.name
-    return folder / f"extractive-{re.sub(r'[^A-Za-z0-9]+', '-', embedder_name).strip('-')}.json"
+    return folder / f"extractive-{name_slug(embedder_name)}.json"
 
 
 def model_file(embedder_name: str, folder: Path = MODEL_FILE.parent) -> Path:
@@ -426,20 +426,17 @@ def read(
     idf: IdfFn,
     profile: QuestionProfile | None = None,
     evidence: Sequence[Evidence] | None = None,
-    bar: float | None = None,
     similarity: Similarity | None = None,
     model: Model | None = None,
 ) -> Reading:
     """The answer text with [n] markers (n = hit index), or the sentinel when evidence is weak
-    (under the model's answer bar, or under `bar` when that is higher); `similarity` (see
+    (under the model's answer bar); `similarity` (see
     `sentence_similarity`) re-ranks the likeliest sentences.
     A question in two parts is answered part by part; a part not found adds the sentinel.
     `model` is the fitted reader (the shipped one by default)."""
     profile = profile or analyse(question, idf)
     evidence = evidence if evidence is not None else gather(hits)
     model = model or load_model()
-    if bar is not None and bar > model.answer_bar:
-        model = replace(model, answer_bar=bar)
     parts = [analyse(p, idf) for p in profile.parts] if len(profile.parts) > 1 else [profile]
     found: list[Candidate] = []
     missing = False
