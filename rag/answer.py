@@ -46,8 +46,9 @@ def cross_scorer(retriever: Retriever) -> CrossScorer:
     verification score the same paragraphs' sentences, which are embedded once."""
     passages: dict[str, list[float]] = {}
 
+    emb = retriever.sentence_embedder
+
     def score(claim: str, sentences: Sequence[str]) -> list[float]:
-        emb = retriever.embedder
         q = emb.embed([claim], kind="query")[0]
         new = [t for t in dict.fromkeys(sentences) if t not in passages]
         if new:
@@ -160,7 +161,7 @@ def answer(
     idf = retriever.idf
     profile = analyse(q, idf)
     reader = reader_model(settings, retriever.embedder.name)
-    similarity = sentence_similarity(retriever.embedder, reader, fitted=bundled_embedder)
+    similarity = sentence_similarity(retriever.sentence_embedder, reader, fitted=bundled_embedder)
     model_name: str | None = None
     usage: dict[str, int] | None = None
     raw: str | None = None

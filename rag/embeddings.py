@@ -7,7 +7,7 @@ import re
 import threading
 from array import array
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -99,6 +99,30 @@ ST_BATCH = 16
 MEMO_SIZE = 16384
 
 
+def keeps_sentences(embedder: Embedder) -> bool:
+    """Whether ingest keeps the vectors of the chunks' sentences for this embedder (its class says
+    `keeps_sentences = True`): worth it where a sentence costs much to embed at question time."""
+    return bool(getattr(embedder, "keeps_sentences", False))
+
+
+class KeptSentences:
+    """`embedder`, whose passage vectors come from `lookup` (the store's kept sentence vectors,
+    made by the same embedder at ingest) when it has them; the rest are computed."""
+
+    def __init__(self, embedder: Embedder, lookup: Callable[[Sequence[str]], dict[str, list[float]]]) -> None:
+        self.embedder, self.lookup = embedder, lookup
+        self.name, self.version = embedder.name, embedder.version
+
+    def embed(self, texts: Sequence[str], kind: Kind = "passage") -> list[list[float]]:
+        if kind != "passage" or not texts:
+            return self.embedder.embed(texts, kind=kind)
+        found = self.lookup(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, self.embedder.embed(missing, kind=kind)))
+        return [found[t] for t in texts]
+
+
 class VectorMemo:
     """A bounded LRU of (kind, text) → vector: a cache of read-only results, not state."""
 
@@ -124,6 +148,10 @@ class SentenceTransformerEmbedder:
     """Any sentence-transformers model (a folder, or a hub name for a machine with a network),
     with the model's own query/document prompts: the quality profile is EmbeddingGemma-300M,
     assembled by `make models`. torch and sentence-transformers are imported on first use only."""
+
+    # ~0.1 s a sentence on a 2-core CPU in fp32: the reader's ten sentences would cost a second
+    # at question time, so ingest embeds every sentence once (see docs/embedders.md)
+    keeps_sentences = True
 
     def __init__(self, spec: str, dtype: str = "auto") -> None:
         self.spec = spec

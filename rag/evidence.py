@@ -10,7 +10,17 @@ from functools import cached_property
 
 from .lexicon import ROLE_RE, person_names, pinyin
 from .records import Hit
-from .text import NUMBER_RE, content_words, could_be_year, named, nfkc, numbers, split_sentences, words
+from .text import (
+    MIN_SENTENCE_CHARS,
+    NUMBER_RE,
+    content_words,
+    could_be_year,
+    named,
+    nfkc,
+    numbers,
+    split_sentences,
+    words,
+)
 from .timewords import annotate, implied_years
 
 # A person's title stands within this many characters before the name ("市委副书记、代理市长盛蕾": 9)
@@ -176,7 +186,7 @@ def gather(hits: Sequence[Hit]) -> list[Evidence]:
         seen.add(key)
         ev = Evidence(n, h)
         for j, s in enumerate(split_sentences(h.paragraph_text)):
-            if len(nfkc(s)) >= 4:
+            if len(nfkc(s)) >= MIN_SENTENCE_CHARS:
                 ev.sentences.append(Sentence(n, j, s, nfkc(annotate(s, h.date)).lower()))
         out.append(ev)
     return out

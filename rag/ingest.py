@@ -11,12 +11,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .chunking import CHUNKER_VERSION, chunk_article, embed_text
-from .embeddings import Embedder
+from .embeddings import Embedder, keeps_sentences
 from .errors import InputFileError, UserError
 from .loader import MAX_FILE_BYTES, find_posts, load_article
 from .locks import file_lock
 from .records import Article, Chunk, DocInfo, IngestReport
 from .store import Store
+from .text import readable_sentences
 
 # Called as posts are written: (posts written, posts in all, chunks embedded so far).
 Progress = Callable[[int, int, int], None]
@@ -56,6 +57,16 @@ def _plan(article: Article, existing: set[str], budget: int, previous: DocInfo |
     ids = [c.id for c in chunks]
     stale = existing - set(ids)
     return _Pending(article, ids, new, stale, bool(new or stale or not _same_record(previous, article, ids)))
+
+
+@dataclass
+class _Vectors:
+    """A batch's embedding: its chunks' vectors and, for an embedder that keeps them, its sentences'."""
+
+    chunks: list[list[float]]
+    sentence_docs: list[str]
+    sentences: list[str]
+    sentence_vectors: list[list[float]]
 
 
 class _Writer:
@@ -124,14 +135,22 @@ class _Writer:
         while len(self._queued) > 1:
             self._write(*self._queued.popleft())
 
-    def _embed(self, new: list[tuple[Article, Chunk]]) -> list[list[float]]:
+    def _embed(self, new: list[tuple[Article, Chunk]]) -> _Vectors:
         vectors: list[list[float]] = []
         for lo in range(0, len(new), EMBED_SLICE):
             part = new[lo : lo + EMBED_SLICE]
             vectors += self.embedder.embed([embed_text(a, c.text) for a, c in part], kind="passage")
             self.embedded += len(part)
             self._tell()
-        return vectors
+        sentences: dict[str, str] = {}  # text → its post (a paragraph split in parts repeats one)
+        if keeps_sentences(self.embedder):
+            for a, c in new:
+                sentences.update((s, a.doc_id) for s in readable_sentences(c.text) if s not in sentences)
+        texts = list(sentences)
+        kept: list[list[float]] = []
+        for lo in range(0, len(texts), EMBED_SLICE):
+            kept += self.embedder.embed(texts[lo : lo + EMBED_SLICE], kind="passage")
+        return _Vectors(vectors, [sentences[t] for t in texts], texts, kept)
 
     def _write(self, batch: list[_Pending], new: list[tuple[Article, Chunk]], embedding: Future) -> None:
         """Write a batch: new chunks first, then the registry entries, then the stale chunks go.
@@ -139,11 +158,13 @@ class _Writer:
         A run killed at any point leaves each post's previous version current (or its new one),
         and the next run finds leftovers through `chunk_ids_by_doc` and deletes them."""
         self.store.connect()  # opened while the batch is embedded, not after
-        vectors = embedding.result()
+        done: _Vectors = embedding.result()
         report = self.report
         if new:
-            self.store.claim_embedder(self.embedder.name, len(vectors[0]))
-            self.store.add_chunks(new, vectors)
+            self.store.claim_embedder(self.embedder.name, len(done.chunks[0]))
+            self.store.add_chunks(new, done.chunks)
+        if done.sentences:
+            self.store.add_sentences(done.sentence_docs, done.sentences, done.sentence_vectors)
         self.store.put_docs([(p.article, p.chunk_ids) for p in batch if p.write_record])
         self.store.delete_chunks(set().union(*(p.stale for p in batch)))
         for p in batch:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import cache
 from .chunking import lexical_text
-from .embeddings import Embedder
+from .embeddings import Embedder, KeptSentences, keeps_sentences
 from .errors import NotIngested
 from .lexical import BM25Index, index_tokens, load_or_update
 from .records import Article, Chunk, DocInfo, Filters, Hit
@@ -142,6 +142,14 @@ class Retriever:
             docs = self.store.docs()
             cache.save(path, docs, replace_glob="registry-*.pkl")
         return docs
+
+    @property
+    def sentence_embedder(self) -> Embedder:
+        """The embedder for the retrieved paragraphs' sentences: the store's kept vectors first,
+        when ingest keeps them for this embedder."""
+        if keeps_sentences(self.embedder):
+            return KeptSentences(self.embedder, self.store.sentence_vectors)
+        return self.embedder
 
     def idf(self, term: str) -> float:
         """How rare a term is in what is stored (BM25's idf; unseen terms count as rare)."""

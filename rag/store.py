@@ -1,4 +1,5 @@
-"""Chroma store: a chunk collection (vectors) and a document registry (what is current)."""
+"""Chroma store: a chunk collection (vectors), a document registry (what is current) and, for
+embedders that keep them, the vectors of the chunks' sentences (the reader's second stage)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .locks import file_lock
 from .records import Article, Chunk, DocInfo
 
 REGISTRY_SUFFIX = "-docs"
+SENTENCES_SUFFIX = "-sentences"
 # e5 cosines sit in a narrow band (0.80-0.95), where Chroma's default graph (ef 100, M 16) lost
 # 5-20% of the exact top 40 from its top 80 on 509 chunks, differently in each process (the graph
 # is rebuilt from the log at load). ef 400 / M 32 returned the exact top 40 in every run; the
@@ -53,6 +55,7 @@ class Store:
         self.name = name
         self._chunks = None
         self._registry = None
+        self._sentences = None
         self._batch: int | None = None
         self._settings: Settings | None = None  # an embedded store not opened yet (see `open`)
         self._open_lock = threading.Lock()
@@ -107,6 +110,10 @@ class Store:
             self.name, embedding_function=None, configuration={"hnsw": HNSW}
         )
         self._registry = client.get_or_create_collection(self.name + REGISTRY_SUFFIX, embedding_function=None)
+        # read by id only: no search graph is ever queried, Chroma builds one all the same
+        self._sentences = client.get_or_create_collection(
+            self.name + SENTENCES_SUFFIX, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
 
     @property
     def chunks(self):
@@ -115,6 +122,11 @@ class Store:
     @property
     def registry(self):
         return self._collections()[1]
+
+    @property
+    def sentences(self):
+        self._collections()
+        return self._sentences
 
     # ---- embedder identity --------------------------------------------------------------------
     @_store_errors
@@ -243,6 +255,7 @@ class Store:
         self._bump()
         if ids:
             self.chunks.delete(ids=sorted(ids))
+        self.sentences.delete(where={"doc_id": doc_id})
         return len(ids)
 
     # ---- chunks -------------------------------------------------------------------------------
@@ -308,6 +321,33 @@ class Store:
             out.extend(_chunk(i, m, d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"]))
         return out
 
+    # ---- sentence vectors ---------------------------------------------------------------------
+    @_store_errors
+    def add_sentences(
+        self, doc_ids: Sequence[str], texts: Sequence[str], vectors: Sequence[Sequence[float]]
+    ) -> None:
+        """Keep the vectors of sentences (each of the post `doc_ids[i]`), keyed by their text."""
+        step = self._max_batch()
+        for lo in range(0, len(texts), step):
+            hi = lo + step
+            self.sentences.upsert(
+                ids=[sentence_id(t) for t in texts[lo:hi]],
+                embeddings=[list(v) for v in vectors[lo:hi]],
+                metadatas=[{"doc_id": d} for d in doc_ids[lo:hi]],
+            )
+
+    @_store_errors
+    def sentence_vectors(self, texts: Sequence[str]) -> dict[str, list[float]]:
+        """The kept vectors of those of `texts` the store has, by text."""
+        by_id = {sentence_id(t): t for t in texts}
+        ids, step = sorted(by_id), self._max_batch()
+        out: dict[str, list[float]] = {}
+        for lo in range(0, len(ids), step):
+            got = self.sentences.get(ids=ids[lo : lo + step], include=["embeddings"])
+            for i, v in zip(got["ids"], got["embeddings"]):
+                out[by_id[i]] = [float(x) for x in v]
+        return out
+
     @_store_errors
     def dense(self, vector: Sequence[float], n: int, where: dict | None = None) -> list[tuple[str, float]]:
         """(chunk id, cosine distance), nearest first."""
@@ -321,13 +361,13 @@ class Store:
 
     @_store_errors
     def drop(self) -> None:
-        """Delete both collections (used to discard a half-built re-embed)."""
-        for name in (self.name, self.name + REGISTRY_SUFFIX):
+        """Delete the collections (used to discard a half-built re-embed)."""
+        for name in (self.name, self.name + REGISTRY_SUFFIX, self.name + SENTENCES_SUFFIX):
             try:
                 self.client.delete_collection(name)
             except Exception:  # noqa: BLE001 - "does not exist" has no stable type across Chroma versions
                 pass
-        self._chunks = self._registry = None
+        self._chunks = self._registry = self._sentences = None
 
     @_store_errors
     def replace_with(self, other: Store) -> None:
@@ -336,7 +376,8 @@ class Store:
         self.drop()
         other.chunks.modify(name=self.name)
         other.registry.modify(name=self.name + REGISTRY_SUFFIX)
-        self._chunks = self._registry = None
+        other.sentences.modify(name=self.name + SENTENCES_SUFFIX)
+        self._chunks = self._registry = self._sentences = None
 
     def stamp(self, docs: dict[str, DocInfo] | None = None) -> str:
         """A fingerprint of what is current: changes whenever any document's chunk set changes."""
@@ -346,6 +387,11 @@ class Store:
             h.update(doc_id.encode())
             h.update(",".join(docs[doc_id].chunk_ids).encode())
         return h.hexdigest()[:16]
+
+
+def sentence_id(text: str) -> str:
+    """A kept sentence vector's id: its text's digest (a sentence is found by what it says)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:24]
 
 
 def doc_of(chunk_id: str) -> str:

@@ -45,6 +45,15 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+# A shorter piece ("一是", "1.") is a list marker, not a sentence the reader may quote.
+MIN_SENTENCE_CHARS = 4
+
+
+def readable_sentences(text: str) -> list[str]:
+    """The sentences of a paragraph the reader weighs (see `evidence.gather`)."""
+    return [s for s in split_sentences(text) if len(nfkc(s)) >= MIN_SENTENCE_CHARS]
+
+
 # ---- words ------------------------------------------------------------------------------------
 
 _jieba_lock = threading.Lock()

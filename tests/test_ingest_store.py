@@ -217,3 +217,63 @@ def test_reingest_removes_the_chunks_of_header_lines_an_older_store_holds(store,
     rep = run([post], store, hash_embedder)
     assert rep.removed == 1 and old.id not in store.stored_chunk_ids("fire")
     assert store.docs()["fire"].chunk_ids and all(":p1:" not in i for i in store.docs()["fire"].chunk_ids)
+
+
+class SentenceKeepingEmbedder:
+    """The counting stand-in, declared as one whose sentence vectors ingest keeps."""
+
+    keeps_sentences = True
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.version = inner, "test-keeping-embedder", "1"
+
+    def embed(self, texts, kind="passage"):
+        return self.inner.embed(texts, kind)
+
+
+def test_ingest_keeps_every_readable_sentence_for_an_embedder_that_asks(store, hash_embedder):
+    from rag.text import readable_sentences
+
+    emb = SentenceKeepingEmbedder(hash_embedder)
+    run([ROOT / "seeds"], store, emb)
+    sentences = {s for p in store.article(SEED_ID).paragraphs for s in readable_sentences(p)}
+    kept = store.sentence_vectors(sorted(sentences) + ["一句文中没有的话。"])
+    assert set(kept) == sentences
+    some = sorted(sentences)[0]
+    assert kept[some] == pytest.approx(hash_embedder.embed([some])[0], abs=1e-6)  # stored as float32
+
+
+def test_kept_sentence_vectors_spare_the_embedder_at_question_time(store, hash_embedder):
+    from rag.retrieve import Retriever
+    from rag.text import readable_sentences
+
+    emb = SentenceKeepingEmbedder(hash_embedder)
+    run([ROOT / "seeds"], store, emb)
+    article_sentence = readable_sentences(store.article(SEED_ID).paragraphs[2])[0]
+    hash_embedder.embedded.clear()
+    got = Retriever(store, emb).sentence_embedder.embed([article_sentence, "一句新的话。"])
+    assert hash_embedder.embedded == ["一句新的话。"]  # only the sentence the store lacks
+    assert got[0] == pytest.approx(hash_embedder.embed([article_sentence])[0], abs=1e-6)
+
+
+def test_light_embedder_keeps_no_sentences(store, hash_embedder):
+    run([ROOT / "seeds"], store, hash_embedder)
+    assert store.sentences.count() == 0
+
+
+def test_removing_a_post_removes_its_kept_sentences(store, hash_embedder):
+    run([ROOT / "seeds"], store, SentenceKeepingEmbedder(hash_embedder))
+    assert store.sentences.count() > 0
+    remove(SEED_ID, store)
+    assert store.sentences.count() == 0
+
+
+def test_reembed_keeps_the_new_embedder_s_sentences(store, hash_embedder):
+    from rag.ingest import reembed
+
+    run([ROOT / "seeds"], store, hash_embedder)
+    reembed(store, SentenceKeepingEmbedder(hash_embedder), budget=400)
+    assert store.embedder_name() == "test-keeping-embedder"
+    assert store.sentences.count() > 0
+    reembed(store, hash_embedder, budget=400)  # and back: the old sentence vectors go
+    assert store.sentences.count() == 0

@@ -15,7 +15,7 @@ from rag.errors import ConfigError, EmbedderMismatch
 from rag.ingest import ingest
 from rag.store import Store
 
-from .conftest import SEED
+from .conftest import SEED, SEED_ID
 
 st = pytest.importorskip("sentence_transformers") if not os.environ.get("CI") else None
 if st is None:  # CI installs the quality extras (.ci/run): missing there is a failure, not a skip
@@ -141,3 +141,26 @@ def test_a_missing_model_folder_is_a_one_line_config_error(tmp_path):
 def test_an_unknown_dtype_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="RAG_EMBED_DTYPE"):
         load_settings(RAG_HOME=tmp_path, RAG_EMBED_DTYPE="int4")
+
+
+def test_the_sentence_vectors_kept_at_ingest_are_the_model_s(tiny_model, fresh_home):
+    from rag.embeddings import VectorMemo
+    from rag.service import Service
+    from rag.text import readable_sentences
+
+    svc = Service.from_settings(_settings(fresh_home, tiny_model))
+    ingest([SEED], store=svc.store, embedder=svc.embedder, budget=400)
+    sentences = readable_sentences(svc.store.article(SEED_ID).paragraphs[3])
+    svc.embedder.memo = VectorMemo()  # as in a new process: only the store remembers
+    passages = []
+    embed = svc.embedder.embed
+
+    def counted(texts, kind="passage"):
+        passages.extend(texts if kind == "passage" else [])
+        return embed(texts, kind=kind)
+
+    svc.embedder.embed = counted
+    kept = svc.retriever.sentence_embedder.embed(sentences)  # what the reader's second stage reads
+    assert passages == []  # none embedded at question time
+    fresh = embed(sentences)
+    assert all(abs(sum(a * b for a, b in zip(k, f)) - 1) < 1e-4 for k, f in zip(kept, fresh))
