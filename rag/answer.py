@@ -17,7 +17,7 @@ from .llm import ChatModel, OnToken, truncated_warning
 from .match import has_quantity, holds_kind, person_absent, years_unsaid
 from .prompts import Budget, context, load_template, system_prompt
 from .question import QuestionProfile, analyse
-from .records import Answer, CrossScorer, Filters
+from .records import Answer, CrossScorer, Filters, Hit
 from .retrieve import Retriever
 from .text import has_cjk, nfkc
 from .verify import MARKER_RE as MARKERS
@@ -125,6 +125,24 @@ def reader_model(settings: Settings, embedder_name: str) -> Model:
         ) from None
 
 
+# An English question over Chinese blocks: a small model, shown only the English, often says the
+# blocks do not answer it; shown the Chinese wording it searches with too, it finds the sentence.
+WORDING_NOTE = "{question}\n(The same question in Chinese: {wording} Answer in English.)"
+
+
+def with_wording(question: str, wording: str | None) -> str:
+    """The question as the model reads it: with its Chinese wording, when there is one."""
+    return WORDING_NOTE.format(question=question, wording=wording) if wording else question
+
+
+def focus(hits: Sequence[Hit], order: Sequence[int], blocks: int) -> list[Hit]:
+    """The hits a model reads: the `blocks` first of `order` (hit numbers, the reader's likeliest
+    first); every hit in retrieval order when `blocks` is 0 or the reader gave no order."""
+    if not blocks or not order:
+        return list(hits)
+    return [hits[n - 1] for n in order[:blocks]]
+
+
 def retrieval_query(question: str, history: Sequence[str] | None) -> str:
     """A short follow-up ("那2025年呢？") is searched together with the previous question."""
     if history and len(nfkc(question)) < FOLLOW_UP_CHARS:
@@ -149,10 +167,12 @@ def answer(
     q = clean_question(question)
     warnings: list[str] = []
     queries = [retrieval_query(q, history)]
+    asked = q  # the question as the model reads it
     if llm is not None and not has_cjk(q):
         try:  # an English question is searched in the model's Chinese wording too
             wording = chinese_wording(queries[0], llm, settings.prompts_dir)
             queries += [wording] if wording else []
+            asked = with_wording(q, wording)
         except LLMError as exc:  # the model failed: do not wait for it a second time
             warnings.append(f"llm_failed: {exc}; answered extractively instead")
             llm = None
@@ -198,10 +218,11 @@ def answer(
         system = system_prompt(settings, len(hits), q)
         template = load_template("answer", settings.prompts_dir)
         fixed = tokens.count(system, llm.model) + tokens.count(
-            template.render(context="", question=q), llm.model
+            template.render(context="", question=asked), llm.model
         )
+        shown = focus(hits, reading.order, settings.llm_context_blocks)
         packed, notes = Budget(settings.llm_context_tokens, settings.llm_max_tokens).pack(
-            hits, fixed, llm.model
+            shown, fixed, llm.model
         )
         warnings += notes
         if len(packed) != len(hits):  # the marker list in the system prompt must match what is shown
@@ -209,7 +230,7 @@ def answer(
         try:
             reply = llm.complete(
                 system,
-                template.render(context=context(packed), question=q),
+                template.render(context=context(packed), question=asked),
                 max_tokens=settings.llm_max_tokens,
                 on_token=on_token,
             )
@@ -221,7 +242,7 @@ def answer(
     checked = None
     if raw is not None:
         # the model saw the packed blocks: its markers number those
-        seen = evidence if len(packed) == len(hits) else gather(packed)
+        seen = evidence if packed == list(hits) else gather(packed)
         checked = verify(raw, packed, q, cross, evidence=seen, idf=idf)
         cited = {c.ref for c in checked.citations}
         unusable = None

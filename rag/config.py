@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         alias="RAG_LLM_MAX_TOKENS",
         description="Tokens reserved for the model's reply.",
     )
+    llm_context_blocks: int = Field(
+        0,
+        ge=0,
+        alias="RAG_LLM_CONTEXT_BLOCKS",
+        description="Context blocks the model reads: the retrieved paragraphs holding the reader's likeliest "
+        "sentences, likeliest first; 0 gives every retrieved one, in retrieval order.",
+    )
     llm_timeout: float = Field(
         60.0, alias="RAG_LLM_TIMEOUT", description="Seconds before one LLM request is abandoned."
     )

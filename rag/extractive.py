@@ -418,6 +418,17 @@ class Reading:
 
     text: str
     confidence: float
+    # the hits' numbers (1-based), the one holding the likeliest sentence first; hits without a
+    # readable sentence last, in retrieval order
+    order: tuple[int, ...] = ()
+
+
+def likeliest_first(ranked: Sequence[Candidate], hits: int) -> tuple[int, ...]:
+    """Hit numbers ordered by the probability of their best sentence in `ranked` (best first)."""
+    best: dict[int, float] = {}
+    for c in ranked:
+        best[c.ev.n] = max(best.get(c.ev.n, 0.0), c.p)
+    return tuple(sorted(range(1, hits + 1), key=lambda n: (-best.get(n, -1.0), n)))
 
 
 def read(
@@ -439,6 +450,7 @@ def read(
     model = model or load_model()
     parts = [analyse(p, idf) for p in profile.parts] if len(profile.parts) > 1 else [profile]
     found: list[Candidate] = []
+    every: list[Candidate] = []
     missing = False
     confidence = 1.0
     for i, part in enumerate(parts):
@@ -447,14 +459,16 @@ def read(
             # "她是哪一年出生的": the same person, so the same article, not another post's birth year
             pool = [ev for ev in evidence if ev.doc_id in {c.ev.doc_id for c in found}]
         ranked = scored(part, pool, model, similarity)
+        every += ranked
         confidence = min(confidence, model.answerable(ranked[0]) if ranked else 0.0)
         chosen = choose(part, ranked, model)
         missing |= not chosen
         found += [c for c in chosen if all(c.sentence is not f.sentence for f in found)]
+    order = likeliest_first(every, len(hits))
     if not found:
-        return Reading(profile.sentinel, confidence)
+        return Reading(profile.sentinel, confidence, order)
     found.sort(key=lambda c: (c.ev.doc_id, c.ev.hit.chunk.paragraph, c.sentence.position))
     text = compose(profile, found)
     if missing:
         text += (" " if profile.english else "") + profile.sentinel
-    return Reading(text, confidence)
+    return Reading(text, confidence, order)

@@ -514,3 +514,49 @@ def test_a_model_that_fails_the_wording_is_not_asked_again(service):
         )
         assert len(srv.requests) == 1 and a.mode == "extractive" and "盛蕾" in a.answer
         assert [w for w in a.warnings if w.startswith("llm_failed")], a.warnings
+
+
+def test_a_small_model_reads_the_paragraphs_of_the_likeliest_sentences_first(service, fake_llm):
+    from eval.fake_llm import BLOCK_RE
+
+    llm = chat(service, fake_llm)
+    service.settings = service.settings.model_copy(update={"llm_context_blocks": 2})
+    a = answer(
+        "到2025年上市企业超过多少家？", retriever=service.retriever, settings=service.settings, llm=llm
+    )
+    user = fake_llm.requests[-1]["body"]["messages"][-1]["content"]
+    blocks = BLOCK_RE.findall(user)
+    assert [n for n, _, _ in blocks] == ["1", "2"]
+    assert "上市企业" in blocks[0][2]  # the likeliest sentence's paragraph comes first
+    assert a.mode == "llm" and a.citations and "上市企业" in a.citations[0].text
+
+
+def test_every_retrieved_paragraph_in_retrieval_order_by_default(service, fake_llm):
+    from eval.fake_llm import BLOCK_RE
+
+    llm = chat(service, fake_llm)
+    q = "到2025年上市企业超过多少家？"
+    answer(q, retriever=service.retriever, settings=service.settings, llm=llm)
+    user = fake_llm.requests[-1]["body"]["messages"][-1]["content"]
+    hits = service.retriever.search_all([q], k=service.settings.top_k)
+    assert [body for _, _, body in BLOCK_RE.findall(user)] == [h.chunk.text for h in hits]
+
+
+def test_an_english_question_reaches_the_model_with_its_chinese_wording(service, fake_llm):
+    llm = chat(service, fake_llm)
+    answer(
+        "How many listed companies by 2025?", retriever=service.retriever, settings=service.settings, llm=llm
+    )
+    wording = fake_llm.requests[0]["body"]["messages"][-1]  # the translation call
+    user = fake_llm.requests[-1]["body"]["messages"][-1]["content"]
+    assert wording["content"] == "How many listed companies by 2025?"
+    assert "Question: How many listed companies by 2025?\n(The same question in Chinese: " in user
+
+
+def test_focus_keeps_the_first_blocks_of_the_reader_s_order():
+    from rag.answer import focus
+
+    hits = ["a", "b", "c", "d"]
+    assert focus(hits, (3, 1, 4, 2), 2) == ["c", "a"]
+    assert focus(hits, (3, 1, 4, 2), 0) == hits  # 0: every hit, retrieval order
+    assert focus(hits, (), 2) == hits  # no order (no hits read): as retrieved
