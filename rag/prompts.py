@@ -22,7 +22,6 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "system": frozenset({"markers", "sentinel"}),
     "answer": frozenset({"context", "question"}),
     "summary": frozenset({"context", "language", "sentences"}),
-    "summary_reduce": frozenset({"partials", "language", "sentences"}),
     "translate": frozenset(),  # the system message; the user message is the question itself
 }
 
@@ -89,9 +88,13 @@ class Budget:
     window: int
     reply: int
 
+    def room(self, fixed_tokens: int) -> int:
+        """Tokens left for context blocks after the fixed prompt, the reply and the chat format."""
+        return self.window - self.reply - fixed_tokens - PROMPT_MARGIN
+
     def pack(self, hits: Sequence[Hit], fixed_tokens: int, model: str | None) -> tuple[list[Hit], list[str]]:
         """As many hits (best first) as fit the window after the fixed prompt and the reply."""
-        room = self.window - self.reply - fixed_tokens - PROMPT_MARGIN
+        room = self.room(fixed_tokens)
         if room <= 0:
             raise QuestionError(f"the question leaves no room for context in a {self.window}-token window")
         kept: list[Hit] = []

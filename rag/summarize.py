@@ -12,7 +12,7 @@ from .config import Settings
 from .errors import LLMError, NotIngested
 from .evidence import gather
 from .llm import ChatModel, OnToken, Reply, truncated_warning
-from .prompts import Budget, context, load_template, system_prompt
+from .prompts import Budget, context, context_block, load_template, system_prompt
 from .records import Answer, Article, Hit
 from .retrieve import Retriever
 from .text import content_words, could_be_year, nfkc, number_values, split_sentences
@@ -25,7 +25,9 @@ MAX_FIGURE_SENTENCES = 7
 LEAD_SENTENCES = (2, 1)  # from the first and the second body paragraph
 MULTI_DOC_SENTENCES = 3  # per post when summarizing a whole corpus
 MAX_DOCS = 20
-PART_SENTENCES = 6  # asked of the model per group in the map step; the reduce keeps SUMMARY_SENTENCES
+SENTENCE_TOKENS = 80  # a Chinese news sentence with its marker, in cl100k tokens (config: 16 × 80 = 1280)
+MIN_PART_SENTENCES = 2  # asked of the model per group, however many groups
+PART_JOINER = "\n"
 MIN_SENTENCE_CHARS = 6  # shorter pieces are datelines and captions ("记者 张三")
 MIN_HEADING_CORE = 4  # a heading shorter than this is found in too many sentences to name a theme
 MIN_LEAD_CHARS = 12  # a lead sentence says who did what: "会议强调。" does not
@@ -193,52 +195,56 @@ def summarize(
 def _llm_summary(
     blocks: Sequence[Hit], settings: Settings, llm: ChatModel, language: str, on_token: OnToken | None
 ) -> Reply:
-    """One call when all paragraphs fit the window; else map over groups that fit, then reduce.
-    `truncated` says whether any call reached the token limit (its last half sentence is gone)."""
+    """Groups of consecutive paragraphs, each summarized in its share of the summary's sentences,
+    the parts joined in reading order. One call when the paragraphs fit the window and the reply
+    budget holds the whole summary; more groups when either does not (a small local model is
+    given few reply tokens: 300 hold ~3 sentences). No reduce step: a small model merging partial
+    summaries dropped claims and citations. `truncated` says whether any call reached the token
+    limit (its last half sentence is gone)."""
     system = system_prompt(settings, len(blocks), "总结" if language == "中文" else "summary")
     template = load_template("summary", settings.prompts_dir)
     fixed = tokens.count(system, llm.model) + tokens.count(
         template.render(context="", language=language, sentences=SUMMARY_SENTENCES), llm.model
     )
     budget = Budget(settings.llm_context_tokens, settings.llm_max_tokens)
-    groups: list[tuple[int, list[Hit]]] = []  # (number of the group's first block, blocks)
-    start = 0
-    while start < len(blocks):
-        packed, _ = budget.pack(blocks[start:], fixed, llm.model)
-        groups.append((start + 1, packed))
-        start += len(packed)
+    per_reply = max(MIN_PART_SENTENCES, settings.llm_max_tokens // SENTENCE_TOKENS)
+    groups = _groups(blocks, math.ceil(SUMMARY_SENTENCES / per_reply), budget.room(fixed), llm.model)
+    sentences = max(MIN_PART_SENTENCES, min(per_reply, math.ceil(SUMMARY_SENTENCES / len(groups))))
     usage: Counter[str] = Counter()
-    if len(groups) == 1:
+    parts: list[str] = []
+    truncated = False
+    model = llm.model
+    for first, group in groups:  # block numbers stay global: the markers of every part hold
+        packed, _ = budget.pack(group, fixed, llm.model)  # cuts a lone block too long for the window
+        if parts and on_token is not None:
+            on_token(PART_JOINER)
         reply = llm.complete(
             system,
-            template.render(context=context(groups[0][1]), language=language, sentences=SUMMARY_SENTENCES),
+            template.render(context=context(packed, start=first), language=language, sentences=sentences),
             settings.llm_max_tokens,
             on_token,
         )
-        return reply
-    partials = []
-    truncated = False
-    for first, group in groups:  # map: block numbers stay global, so markers survive the reduce
-        reply = llm.complete(
-            system,
-            template.render(context=context(group, start=first), language=language, sentences=PART_SENTENCES),
-            settings.llm_max_tokens,
-            None,
-        )
         usage += Counter(reply.usage)
         truncated = truncated or reply.truncated
-        partials.append(reply.text.strip())
-    reduce = load_template("summary_reduce", settings.prompts_dir)
-    partial_text = tokens.truncate(
-        "\n\n".join(f"({i}) {p}" for i, p in enumerate(partials, 1)),
-        settings.llm_context_tokens - settings.llm_max_tokens - fixed,
-        llm.model,
-    )
-    reply = llm.complete(
-        system,
-        reduce.render(partials=partial_text, language=language, sentences=SUMMARY_SENTENCES),
-        settings.llm_max_tokens,
-        on_token,
-    )
-    usage += Counter(reply.usage)
-    return Reply(reply.text, reply.model, dict(usage), truncated or reply.truncated)
+        model = reply.model
+        parts.append(reply.text.strip())
+    return Reply(PART_JOINER.join(parts), model, dict(usage), truncated)
+
+
+def _groups(
+    blocks: Sequence[Hit], at_least: int, room: int, model: str | None
+) -> list[tuple[int, list[Hit]]]:
+    """(number of the first block, blocks): `at_least` groups of about equal size in tokens, more
+    when one would not fit `room`."""
+    sizes = [tokens.count(context_block(i, b), model) + 2 for i, b in enumerate(blocks, 1)]
+    target = sum(sizes) / max(1, at_least)
+    groups: list[tuple[int, list[Hit]]] = []
+    used = 0
+    for i, (b, size) in enumerate(zip(blocks, sizes), 1):
+        # a block joins the group it lies mostly in (by its middle), if the window has room
+        if not groups or (groups[-1][1] and (used + size > room or used + size / 2 > target)):
+            groups.append((i, []))
+            used = 0
+        groups[-1][1].append(b)
+        used += size
+    return groups

@@ -1,6 +1,8 @@
 """Answers: verification rules, the extractive answerer, and the real openai client against the
 fake server over HTTP."""
 
+import re
+
 import pytest
 
 from rag.answer import answer, clean_question, holds_asked_kind
@@ -184,7 +186,7 @@ def test_prompt_templates_load_with_checked_variables(tmp_path):
     from rag.errors import ConfigError
     from rag.prompts import load_template
 
-    assert set(load_all(PROMPTS_DIR)) == {"system", "answer", "summary", "summary_reduce", "translate"}
+    assert set(load_all(PROMPTS_DIR)) == {"system", "answer", "summary", "translate"}
     (tmp_path / "answer.md").write_text("{{context}} {{question}} {{typo}}", encoding="utf-8")
     with pytest.raises(ConfigError, match="unknown variables \\['typo'\\]"):
         load_template("answer", tmp_path)
@@ -388,18 +390,34 @@ def test_llm_failure_falls_back_to_a_labeled_extractive_answer(service, fake_llm
     assert any(w.startswith("llm_failed: the model endpoint answered HTTP 500") for w in a.warnings)
 
 
-def test_llm_summary_single_pass_and_map_reduce(service, fake_llm):
-    llm = chat(service, fake_llm)
-    one = summarize(retriever=service.retriever, settings=service.settings, llm=llm, doc_id=SEED_ID)
-    assert one.mode == "llm" and one.citations and len(fake_llm.requests) == 1
-    fake_llm.requests.clear()
-    service.settings = service.settings.model_copy(
-        update={"llm_context_tokens": 3200, "llm_max_tokens": 1200}
+def test_llm_summary_in_one_call_when_it_fits(service, fake_llm):
+    one = summarize(
+        retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm), doc_id=SEED_ID
     )
-    mr = summarize(retriever=service.retriever, settings=service.settings, llm=llm, doc_id=SEED_ID)
-    assert len(fake_llm.requests) >= 3  # map calls and a reduce
-    assert mr.mode == "llm" and mr.citations and all(c.quote in c.text for c in mr.citations)
-    assert "2.5万亿元" in mr.answer
+    assert one.mode == "llm" and one.citations and len(fake_llm.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "window, reply, calls, sentences",
+    [
+        # ~1,100 tokens of room (3200 − 1200 for the reply − the fixed prompt) for ~5,000 of blocks:
+        # five parts, 16 / 5 → 4 sentences each
+        (3200, 1200, 5, 4),
+        (8192, 300, 6, 3),  # 300 reply tokens hold 3 sentences: 16 / 3 → 6 parts
+    ],
+)
+def test_llm_summary_in_parts_joined_in_reading_order(service, fake_llm, window, reply, calls, sentences):
+    settings = service.settings.model_copy(update={"llm_context_tokens": window, "llm_max_tokens": reply})
+    s = summarize(retriever=service.retriever, settings=settings, llm=chat(service, fake_llm), doc_id=SEED_ID)
+    assert len(fake_llm.requests) == calls  # no reduce call
+    users = [r["body"]["messages"][-1]["content"] for r in fake_llm.requests]
+    assert all(f"in {sentences} sentences or fewer" in u for u in users)
+    firsts = [int(re.search(r"^\[(\d+)\]", u, re.M).group(1)) for u in users]
+    assert firsts[0] == 1 and firsts == sorted(firsts)  # consecutive groups, global block numbers
+    assert s.mode == "llm" and s.citations and all(c.quote in c.text for c in s.citations)
+    paragraphs = [c.paragraph for c in s.citations]
+    assert paragraphs == sorted(paragraphs) and paragraphs[-1] > 20  # every part, in reading order
+    assert "2.5万亿元" in s.answer
 
 
 def test_an_unverifiable_llm_summary_falls_back_to_a_labeled_extractive_one(service, fake_llm):
