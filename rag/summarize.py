@@ -25,6 +25,9 @@ MAX_FIGURE_SENTENCES = 7
 LEAD_SENTENCES = (2, 1)  # from the first and the second body paragraph
 MULTI_DOC_SENTENCES = 3  # per post when summarizing a whole corpus
 MAX_DOCS = 20
+# a summary sentence per 300 tokens of blocks, at most 16: the seed (~5,900 tokens) is asked for 16, a
+# 1,500-token CRUD-RAG post for 5 — not more than a short post has to say (chosen, not fitted)
+TOKENS_PER_SENTENCE = 300
 SENTENCE_TOKENS = 80  # a Chinese news sentence with its marker, in cl100k tokens (config: 16 × 80 = 1280)
 MIN_PART_SENTENCES = 2  # asked of the model per group, however many groups
 PART_JOINER = "\n"
@@ -198,18 +201,20 @@ def _llm_summary(
     """Groups of consecutive paragraphs, each summarized in its share of the summary's sentences,
     the parts joined in reading order. One call when the paragraphs fit the window and the reply
     budget holds the whole summary; more groups when either does not (a small local model is
-    given few reply tokens: 300 hold ~3 sentences). No reduce step: a small model merging partial
-    summaries dropped claims and citations. `truncated` says whether any call reached the token
-    limit (its last half sentence is gone)."""
+    given few reply tokens: 300 hold ~3 sentences). No reduce step: its reply would be bounded by
+    the same budget. `truncated` says whether any call reached the token limit (its last half
+    sentence is gone)."""
     system = system_prompt(settings, len(blocks), "总结" if language == "中文" else "summary")
     template = load_template("summary", settings.prompts_dir)
     fixed = tokens.count(system, llm.model) + tokens.count(
         template.render(context="", language=language, sentences=SUMMARY_SENTENCES), llm.model
     )
     budget = Budget(settings.llm_context_tokens, settings.llm_max_tokens)
+    sizes = [tokens.count(context_block(i, b), llm.model) + 2 for i, b in enumerate(blocks, 1)]
+    wanted = max(MIN_PART_SENTENCES, min(SUMMARY_SENTENCES, math.ceil(sum(sizes) / TOKENS_PER_SENTENCE)))
     per_reply = max(MIN_PART_SENTENCES, settings.llm_max_tokens // SENTENCE_TOKENS)
-    groups = _groups(blocks, math.ceil(SUMMARY_SENTENCES / per_reply), budget.room(fixed), llm.model)
-    sentences = max(MIN_PART_SENTENCES, min(per_reply, math.ceil(SUMMARY_SENTENCES / len(groups))))
+    groups = _groups(blocks, sizes, math.ceil(wanted / per_reply), budget.room(fixed))
+    sentences = max(MIN_PART_SENTENCES, min(per_reply, math.ceil(wanted / len(groups))))
     usage: Counter[str] = Counter()
     parts: list[str] = []
     truncated = False
@@ -232,11 +237,10 @@ def _llm_summary(
 
 
 def _groups(
-    blocks: Sequence[Hit], at_least: int, room: int, model: str | None
+    blocks: Sequence[Hit], sizes: Sequence[int], at_least: int, room: int
 ) -> list[tuple[int, list[Hit]]]:
-    """(number of the first block, blocks): `at_least` groups of about equal size in tokens, more
-    when one would not fit `room`."""
-    sizes = [tokens.count(context_block(i, b), model) + 2 for i, b in enumerate(blocks, 1)]
+    """(number of the first block, blocks): `at_least` groups of about equal size in tokens
+    (`sizes`: each block's), more when one would not fit `room`."""
     target = sum(sizes) / max(1, at_least)
     groups: list[tuple[int, list[Hit]]] = []
     used = 0

@@ -578,3 +578,20 @@ def test_focus_keeps_the_first_blocks_of_the_reader_s_order():
     assert focus(hits, (3, 1, 4, 2), 2) == ["c", "a"]
     assert focus(hits, (3, 1, 4, 2), 0) == hits  # 0: every hit, retrieval order
     assert focus(hits, (), 2) == hits  # no order (no hits read): as retrieved
+
+
+def test_a_short_post_is_summarized_in_fewer_sentences(fresh_home, fake_llm, tmp_path):
+    from rag.config import load_settings
+    from rag.ingest import ingest
+    from rag.service import Service
+
+    from .conftest import write_post
+
+    svc = Service.from_settings(load_settings(RAG_HOME=fresh_home))
+    post = write_post(
+        tmp_path / "posts", "short.md", "短讯", "2023-05-01", ["常州今年新增高新技术企业300家。"] * 3
+    )
+    ingest([post], store=svc.store, embedder=svc.embedder, budget=400)
+    summarize(retriever=svc.retriever, settings=svc.settings, llm=chat(svc, fake_llm), doc_id="short")
+    user = fake_llm.requests[-1]["body"]["messages"][-1]["content"]
+    assert len(fake_llm.requests) == 1 and "in 2 sentences or fewer" in user
