@@ -16,11 +16,14 @@ def cli():
     return CliRunner()
 
 
-def test_version_and_help(cli):
+def test_version(cli):
     assert cli.invoke(main, ["--version"]).output.strip() == f"rag, version {__version__}"
-    for cmd in ([], ["ingest"], ["search"], ["ask"], ["remove"], ["summarize"], ["docs"]):
-        res = cli.invoke(main, cmd + ["--help"])
-        assert res.exit_code == 0 and "Usage:" in res.output
+
+
+@pytest.mark.parametrize("cmd", [[], ["ingest"], ["search"], ["ask"], ["remove"], ["summarize"], ["docs"]])
+def test_help(cli, cmd):
+    res = cli.invoke(main, cmd + ["--help"])
+    assert res.exit_code == 0 and "Usage:" in res.output
 
 
 def test_ingest_twice_then_search_json(cli, fresh_home):
