@@ -85,12 +85,8 @@ class Settings(BaseSettings):
     llm_retries: int = Field(
         2, alias="RAG_LLM_RETRIES", description="Retries (with backoff) after a timeout, 429 or 5xx."
     )
-    # Dev split, mocked model (bar: seed / CRUD-RAG fact recall, rejection): off 0.66 / 0.629, 0.617;
-    # 0.9 0.679 / 0.629, 0.599; 0.8 0.755 / 0.629, 0.593; 0.7 0.755 / 0.635, 0.593; 0.5 0.774 / 0.641,
-    # 0.581. 0.7 has the best mean of fact recall (weighted by questions) and rejection, by a hair;
-    # the real 1.5B model says "not found" of answerable questions twice as often as the mock.
     llm_not_found_bar: float = Field(
-        0.8,  # chosen on dev with the mocked model (eval): see README, "Quality"
+        0.8,  # the dev grid and why 0.8: docs/rules.md, "Checks on a model's answer"
         alias="RAG_LLM_NOT_FOUND_BAR",
         description="When the model says the context does not answer, the extractive answer is given "
         "instead (mode extractive, with a warning) if its answerability reaches this bar; 1.0 never.",

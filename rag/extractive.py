@@ -44,7 +44,7 @@ from .verify import with_markers
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "extractive.json"
 # Signals of whether the question is answered at all, not of which sentence answers it: fitted in
-# the gate only (in the sentence model they cost dev's best-sentence accuracy 0.749 -> 0.716)
+# the gate only (what they cost the sentence model: docs/rules.md)
 GATE_ONLY = ("nouns_window", "nouns_all_para", "proper_doc", "amount_about")
 FEATURES = (
     "cov_sent",

@@ -22,16 +22,14 @@ from .text import STOPWORDS, words
 
 # Okapi BM25 constants: the usual k1=1.2; b=0.5 rather than the usual 0.75, because chunks are
 # already capped by the token budget and a news paragraph that holds many facts is long for a
-# reason. Measured (scripts/bench_retrieval.py): seed R@1 0.94 → 0.96; seed + 200 generated posts
-# R@1 0.79 → 0.81, English R@5 0.88 → 1.0. (b=0.3 scored higher still there, but the generated
-# posts are shorter than real ones, which flatters weak length normalization.)
+# reason (figures: docs/rules.md, "Retrieval").
 K1 = 1.2
 B = 0.5
 CACHE_VERSION = 2
 # A chunk that matches only the corpus's everyday words (常州, 发展: idf ≈ 0.03 in a city's news)
 # scores ~1% of a chunk that matches the question's subject. Rank fusion would still count it as
-# a lexical vote, so matches below this share of the best score are not returned at all.
-# (60 distractor posts: fused R@1 0.73 without the floor; see scripts/bench_retrieval.py.)
+# a lexical vote, so matches below this share of the best score are not returned at all
+# (figures: docs/rules.md).
 MIN_SHARE_OF_BEST = 0.1
 _SEP = "\n"  # ids and terms are joined with it when saved (neither holds a newline)
 

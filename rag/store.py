@@ -18,11 +18,9 @@ from .records import Article, Chunk, DocInfo
 
 REGISTRY_SUFFIX = "-docs"
 SENTENCES_SUFFIX = "-sentences"
-# e5 cosines sit in a narrow band (0.80-0.95), where Chroma's default graph (ef 100, M 16) lost
-# 5-20% of the exact top 40 from its top 80 on 509 chunks, differently in each process (the graph
-# is rebuilt from the log at load). ef 400 / M 32 returned the exact top 40 in every run; the
-# cost, 1,500 vectors: adding 0.57 → 0.65 s, a query 3.2 → 3.9 ms. Fixed at creation: older
-# stores keep theirs until `rag ingest --reembed`.
+# e5 cosines sit in a narrow band, where Chroma's default graph (ef 100, M 16) missed some of the
+# exact nearest chunks, differently in each process; a denser graph did not (figures:
+# docs/rules.md, "Retrieval"). Fixed at creation: older stores keep theirs until `rag ingest --reembed`.
 HNSW = {"space": "cosine", "ef_construction": 400, "max_neighbors": 32, "ef_search": 400}
 _UNIT = [1.0]  # the registry holds no vectors; Chroma requires one, so every record gets this
 
