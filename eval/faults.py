@@ -15,7 +15,8 @@ from .data import Item
 from .fake_llm import PLANTED_FAULTS
 from .score import normalize
 
-QUESTION_FALLBACK = "llm_unverifiable: the question"
+# the answer's checks about what the question asks (answer.llm_fallback: asked kind, year, person)
+QUESTION_FALLBACK = "the question"
 PER_SET = 10  # Chinese questions per set for each fault: 8 faults × ~25 questions ≈ 200 answers
 ENGLISH = 5
 
@@ -85,7 +86,10 @@ def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int, spli
                     if _present(p.get("quote", p["claim"]), ans.answer):
                         f["false_surviving"] += 1
                         survivors.append(f"{fault}: {it.id} kept “{p['claim']}” → {ans.answer[:160]}")
-                elif any(w.startswith(QUESTION_FALLBACK) for w in ans.warnings):
+                elif any(
+                    w.code == "llm_unverifiable" and w.detail.startswith(QUESTION_FALLBACK)
+                    for w in ans.warnings
+                ):
                     f["true_unjudged"] += 1
                     unjudged.append(f"{fault}: {it.id} “{p['claim'][:60]}” → {ans.answer[:100]}")
                 else:
@@ -94,7 +98,7 @@ def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int, spli
                     f["true_kept"] += kept
                     if not kept:
                         lost.append(
-                            f"{fault}: {it.id} lost “{p['claim'][:60]}” ({'; '.join(w[:90] for w in ans.warnings[:2])}) → {ans.answer[:100]}"
+                            f"{fault}: {it.id} lost “{p['claim'][:60]}” ({'; '.join(str(w)[:90] for w in ans.warnings[:2])}) → {ans.answer[:100]}"
                         )
         by_fault[fault] = f
     false = sum(f["false"] for f in by_fault.values())

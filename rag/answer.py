@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from . import tokens
 from .config import Settings
@@ -17,11 +18,11 @@ from .llm import ChatModel, OnToken, truncated_warning
 from .match import has_quantity, holds_kind, person_absent, years_unsaid
 from .prompts import Budget, context, load_template, system_prompt
 from .question import QuestionProfile, analyse
-from .records import Answer, CrossScorer, Filters, Hit
+from .records import Answer, CrossScorer, Filters, Hit, Notice
 from .retrieve import Retriever
 from .text import has_cjk, nfkc
 from .verify import MARKER_RE as MARKERS
-from .verify import verify
+from .verify import Verified, verify
 
 MAX_QUESTION_CHARS = 2000  # a question, not a document: ~2000 tokens at most, a quarter of an 8k window
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
@@ -135,6 +136,43 @@ def with_wording(question: str, wording: str | None) -> str:
     return WORDING_NOTE.format(question=question, wording=wording) if wording else question
 
 
+@dataclass(frozen=True)
+class Fallback:
+    """Why a model's checked answer is not given: the extractive answer is, with `says` in an
+    `llm_unverifiable` warning. `check` names the rule (docs/rules.md, tests)."""
+
+    check: str
+    says: str
+
+
+def llm_fallback(
+    checked: Verified, profile: QuestionProfile, evidence: Sequence[Evidence], reading: Reading, bar: float
+) -> Fallback | None:
+    """The policy between the model's answer and the extractive one, as named checks in order;
+    None when the model's answer stands."""
+    if checked.status == "not_found":
+        if any(w.code == "no_verified_citations" for w in checked.warnings):
+            # the model said things and none could be checked: quote the article instead
+            return Fallback("no_verified_claim", "no claim of the model's answer could be verified")
+        if bar < 1.0 and reading.text != profile.sentinel and reading.confidence >= bar:
+            # a small model often says "not found" of a context that plainly holds the answer: a
+            # quote the reader is sure of (RAG_LLM_NOT_FOUND_BAR) is given instead
+            return Fallback(
+                "not_found_but_likely",
+                "the model said the context does not answer, and a retrieved sentence likely does",
+            )
+        return None
+    cited = {c.ref for c in checked.citations}
+    if not holds_asked_kind(profile, checked.text):
+        # "上市企业超过多少家？" answered with sentences that hold no amount: true quotes, no answer
+        return Fallback("asked_kind", f"the question asks {ASKED[profile.kind]}")
+    if not speaks_of_asked_year(profile, evidence, cited):
+        return Fallback("asked_year", "the question names a year that no cited paragraph speaks of")
+    if not names_asked_person(profile, evidence, cited):
+        return Fallback("asked_person", "the question is about a person that no cited article names")
+    return None
+
+
 def focus(hits: Sequence[Hit], order: Sequence[int], blocks: int) -> list[Hit]:
     """The hits a model reads: the `blocks` first of `order` (hit numbers, the reader's likeliest
     first); every hit in retrieval order when `blocks` is 0 or the reader gave no order."""
@@ -165,7 +203,7 @@ def answer(
     """Answer a question with verified citations. With `llm` None the answer is extractive; with
     a model, `on_draft` is first handed the extractive answer (shown while the model writes)."""
     q = clean_question(question)
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     queries = [retrieval_query(q, history)]
     asked = q  # the question as the model reads it
     if llm is not None and not has_cjk(q):
@@ -174,7 +212,7 @@ def answer(
             queries += [wording] if wording else []
             asked = with_wording(q, wording)
         except LLMError as exc:  # the model failed: do not wait for it a second time
-            warnings.append(f"llm_failed: {exc}; answered extractively instead")
+            warnings.append(Notice("llm_failed", f"{exc}; answered extractively instead"))
             llm = None
     hits = retriever.search_all(queries, k=k or settings.top_k, filters=filters)
     cross = None if has_cjk(q) else cross_scorer(retriever)
@@ -238,37 +276,18 @@ def answer(
             if reply.truncated:
                 warnings.append(truncated_warning(settings.llm_max_tokens))
         except LLMError as exc:
-            warnings.append(f"llm_failed: {exc}; answered extractively instead")
+            warnings.append(Notice("llm_failed", f"{exc}; answered extractively instead"))
     checked = None
     if raw is not None:
         # the model saw the packed blocks: its markers number those
         seen = evidence if packed == list(hits) else gather(packed)
         checked = verify(raw, packed, q, cross, evidence=seen, idf=idf)
-        cited = {c.ref for c in checked.citations}
-        unusable = None
-        if checked.status == "not_found" and any(
-            w.startswith("no_verified_citations") for w in checked.warnings
-        ):
-            # the model said things and none could be checked: quote the article instead
-            unusable = "no claim of the model's answer could be verified"
-        elif checked.status != "not_found" and not holds_asked_kind(profile, checked.text):
-            # "上市企业超过多少家？" answered with sentences that hold no amount: true quotes, no answer
-            unusable = f"the question asks {ASKED[profile.kind]}"
-        elif checked.status != "not_found" and not speaks_of_asked_year(profile, evidence, cited):
-            unusable = "the question names a year that no cited paragraph speaks of"
-        elif checked.status != "not_found" and not names_asked_person(profile, evidence, cited):
-            unusable = "the question is about a person that no cited article names"
-        elif (
-            checked.status == "not_found"
-            and settings.llm_not_found_bar < 1.0
-            and reading.text != profile.sentinel
-            and reading.confidence >= settings.llm_not_found_bar
-        ):
-            # a small model often says "not found" of a context that plainly holds the answer: a
-            # quote the reader is sure of (RAG_LLM_NOT_FOUND_BAR) is given instead
-            unusable = "the model said the context does not answer, and a retrieved sentence likely does"
+        unusable = llm_fallback(checked, profile, evidence, reading, settings.llm_not_found_bar)
         if unusable:
-            warnings += checked.warnings + [f"llm_unverifiable: {unusable}; answered extractively instead"]
+            warnings += [
+                *checked.warnings,
+                Notice("llm_unverifiable", f"{unusable.says}; answered extractively instead"),
+            ]
             checked = None
     if checked is None:
         fallback = offline()

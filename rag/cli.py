@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import partial, wraps
 from typing import TYPE_CHECKING, Any
 
@@ -128,7 +129,8 @@ def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -
     for e in report.errors:
         _err(e)
     if as_json:
-        click.echo(json.dumps(report.__dict__, ensure_ascii=False))
+        out = {**report.__dict__, "warnings": [asdict(w) for w in report.warnings]}
+        click.echo(json.dumps(out, ensure_ascii=False))
     else:
         click.echo(
             f"{report.documents} documents, {report.paragraphs} paragraphs; chunks: "

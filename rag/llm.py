@@ -9,6 +9,7 @@ from typing import Protocol
 
 from .config import Settings
 from .errors import LLMError, first_line
+from .records import Notice
 
 OnToken = Callable[[str], None]
 
@@ -28,8 +29,11 @@ _WHOLE_SENTENCES = re.compile(
 )
 
 
-def truncated_warning(max_tokens: int) -> str:
-    return f"llm_truncated: the model's reply reached the {max_tokens}-token limit (RAG_LLM_MAX_TOKENS); its unfinished last sentence was dropped"
+def truncated_warning(max_tokens: int) -> Notice:
+    return Notice(
+        "llm_truncated",
+        f"the model's reply reached the {max_tokens}-token limit (RAG_LLM_MAX_TOKENS); its unfinished last sentence was dropped",
+    )
 
 
 def whole_sentences(text: str) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import InputFileError
-from .records import Article
+from .records import Article, Notice
 from .text import clean_whitespace
 
 POST_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
@@ -46,7 +46,7 @@ def find_posts(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def read_text(path: Path, warnings: list[str] | None = None) -> str:
+def read_text(path: Path, warnings: list[Notice] | None = None) -> str:
     """Read a post's bytes as text; UTF-8 first, then GB18030 (a superset of GBK) with a warning."""
     try:
         if path.exists() and not path.is_file():
@@ -77,7 +77,7 @@ def read_text(path: Path, warnings: list[str] | None = None) -> str:
     except UnicodeDecodeError:
         raise InputFileError(path, "is not UTF-8 or GBK/GB18030 text") from None
     if warnings is not None:
-        warnings.append(f"{path}: not UTF-8; decoded as GB18030/GBK")
+        warnings.append(Notice("not_utf8", f"{path}: decoded as GB18030/GBK"))
     return text
 
 
@@ -200,7 +200,7 @@ def parse_post(text: str, path: Path) -> Article:
     )
 
 
-def load_article(path: str | Path, warnings: list[str] | None = None) -> Article:
+def load_article(path: str | Path, warnings: list[Notice] | None = None) -> Article:
     """Read and parse one post file."""
     p = Path(path)
     return parse_post(read_text(p, warnings), p)

@@ -12,7 +12,7 @@ from . import tokens
 from .config import Settings
 from .errors import ConfigError, QuestionError
 from .question import sentinel_for
-from .records import Hit
+from .records import Hit, Notice
 
 PROMPT_MARGIN = 64  # tokens for chat-format overhead (role tags, separators) the template does not show
 _VAR = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -92,13 +92,15 @@ class Budget:
         """Tokens left for context blocks after the fixed prompt, the reply and the chat format."""
         return self.window - self.reply - fixed_tokens - PROMPT_MARGIN
 
-    def pack(self, hits: Sequence[Hit], fixed_tokens: int, model: str | None) -> tuple[list[Hit], list[str]]:
+    def pack(
+        self, hits: Sequence[Hit], fixed_tokens: int, model: str | None
+    ) -> tuple[list[Hit], list[Notice]]:
         """As many hits (best first) as fit the window after the fixed prompt and the reply."""
         room = self.room(fixed_tokens)
         if room <= 0:
             raise QuestionError(f"the question leaves no room for context in a {self.window}-token window")
         kept: list[Hit] = []
-        warnings: list[str] = []
+        warnings: list[Notice] = []
         used = 0
         for i, h in enumerate(hits, 1):
             cost = tokens.count(context_block(i, h), model) + 2
@@ -106,10 +108,13 @@ class Budget:
                 if not kept:  # the best block alone is too long: cut it rather than answer blind
                     text = tokens.truncate(h.chunk.text, max(16, room - 48), model)
                     kept.append(replace(h, chunk=replace(h.chunk, text=text)))
-                    warnings.append(f"context_truncated: block 1 cut to fit {self.window} tokens")
+                    warnings.append(Notice("context_truncated", f"block 1 cut to fit {self.window} tokens"))
                 else:
                     warnings.append(
-                        f"context_truncated: {len(hits) - len(kept)} of {len(hits)} blocks left out to fit {self.window} tokens"
+                        Notice(
+                            "context_truncated",
+                            f"{len(hits) - len(kept)} of {len(hits)} blocks left out to fit {self.window} tokens",
+                        )
                     )
                 break
             kept.append(h)

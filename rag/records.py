@@ -122,6 +122,19 @@ class Filters:
         )
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A warning of an answer, a summary or an ingest, `{"code", "detail"}` in JSON: `code` is
+    stable API (invalid_citation, ungrounded_number, llm_failed, …: README), and code decides on it,
+    never on `detail`, which tells a reader what was dropped, repaired or fell back, and why."""
+
+    code: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
+
+
 @dataclass
 class IngestReport:
     """What one ingest run did."""
@@ -133,7 +146,7 @@ class IngestReport:
     removed: int = 0
     removed_docs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
 
 
 # ---- JSON output contract -------------------------------------------------------------------
@@ -159,9 +172,16 @@ class Citation(BaseModel):
 EXTRACTIVE_LABEL = "extractive, offline — sentences quoted from the article (摘录模式)"
 
 
+# The JSON contract's version: 2 since warnings are records {"code", "detail"} (1: "code: detail" strings).
+CONTRACT_VERSION = 2
+
+
 class Answer(BaseModel):
     """The answer contract shared by the CLI's --json, the eval and the web API."""
 
+    version: int = Field(
+        default=CONTRACT_VERSION, description="The contract's version (README, JSON contract)."
+    )
     question: str
     answer: str
     status: Status
@@ -171,7 +191,7 @@ class Answer(BaseModel):
     # the offline reader's probability that the retrieved paragraphs answer the question, whichever
     # mode wrote the answer (None for a summary)
     confidence: float | None = None
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[Notice] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     usage: dict[str, int] | None = Field(default=None, exclude=True)
 

@@ -13,7 +13,7 @@ from .errors import LLMError, NotIngested
 from .evidence import gather
 from .llm import ChatModel, OnToken, Reply, truncated_warning
 from .prompts import Budget, context, context_block, load_template, system_prompt
-from .records import Answer, Article, Hit
+from .records import Answer, Article, Hit, Notice
 from .retrieve import Retriever
 from .text import content_words, could_be_year, nfkc, number_values, split_sentences
 from .timewords import annotate
@@ -142,7 +142,7 @@ def summarize(
         retriever.paragraph_hit(d, i) for d in ids for i in range(1, len(arts[d].paragraphs) + 1)
     ]
     evidence = gather(blocks)  # split and annotated once, for the check of either summary
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     if llm is not None:
         try:
             reply = _llm_summary(blocks, settings, llm, language, on_token)
@@ -170,10 +170,13 @@ def summarize(
             # fall back to a labeled extractive summary rather than return nothing checkable
             warnings += checked.warnings
             warnings.append(
-                "llm_unverifiable: no claim of the model's summary is supported by the paragraphs; summarized extractively instead"
+                Notice(
+                    "llm_unverifiable",
+                    "no claim of the model's summary is supported by the paragraphs; summarized extractively instead",
+                )
             )
         except LLMError as exc:
-            warnings.append(f"llm_failed: {exc}; summarized extractively instead")
+            warnings.append(Notice("llm_failed", f"{exc}; summarized extractively instead"))
     per_doc = SUMMARY_SENTENCES if len(ids) == 1 else MULTI_DOC_SENTENCES
     index = {(b.chunk.doc_id, b.chunk.paragraph): n for n, b in enumerate(blocks, 1)}
     parts = []

@@ -29,7 +29,7 @@ from .crossling import translations
 from .evidence import ROLE_AFTER, ROLE_BEFORE, Evidence, amounts, gather, titles_of
 from .lexicon import ROLES, is_pinyin_name, lexicon, person_names, pinyin
 from .question import LIST_NOTE_RE, SENTINELS, IdfFn, is_sentinel, list_note, only_sentinel, sentinel_for
-from .records import Citation, CrossScorer, Hit, Status
+from .records import Citation, CrossScorer, Hit, Notice, Status
 from .text import char_ngrams, has_cjk, nfkc, number_values, split_sentences
 
 MARKER_RE = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]］】]")
@@ -89,7 +89,7 @@ class Claim:
 class Verified:
     text: str
     citations: list[Citation]
-    warnings: list[str]
+    warnings: list[Notice]
     status: Status
 
 
@@ -98,7 +98,7 @@ class Support:
     ok: bool
     score: float
     sentences: list[int]  # indexes into the paragraph's sentences
-    why: str = ""  # the first check that failed
+    why: Notice | None = None  # the first check that failed
     verbatim: bool = False  # the claim is the paragraph's own text
 
 
@@ -150,7 +150,7 @@ def _bigram_share(claim: str, text: str) -> float:
     return len(grams & char_ngrams(text)) / len(grams) if grams else 0.0
 
 
-def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tuple[bool, str]:
+def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> Notice | None:
     """Every number of the claim is in the paragraph's text, about the same thing."""
     para = amounts(ev.norm)
     english = not has_cjk(claim)
@@ -170,7 +170,7 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tu
         ]
         implied = a.value in ev.values and all(p.value != a.value for p in para)  # 今年 in a 2022 post
         if not same and not implied:
-            return False, f"ungrounded_number: {a.surface}"
+            return Notice("ungrounded_number", f"{a.surface}")
         if english:  # English puts a number's subject after it: the clause around it must say the claim
             clauses = [
                 c
@@ -178,7 +178,7 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tu
                 if any(v == a.value for v in (x.value for x in amounts(c)))
             ]
             if clauses and max(dict_coverage(claim, c) for c in clauses) < MIN_CROSS_SUPPORT:
-                return False, f"unsupported_subject: {a.surface} is not about what the claim says there"
+                return Notice("unsupported_subject", f"{a.surface} is not about what the claim says there")
             continue
         words = {
             w: v
@@ -200,14 +200,14 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> tu
             if all(w in got for w in words if words[w] >= top):  # the rarest (all of them on a tie)
                 best = max(best, share)
         if best < MIN_SUBJECT:
-            return (
-                False,
-                f"unsupported_subject: {a.surface} is not about {'、'.join(sorted(words, key=lambda w: -words[w])[:2])} there",
+            return Notice(
+                "unsupported_subject",
+                f"{a.surface} is not about {'、'.join(sorted(words, key=lambda w: -words[w])[:2])} there",
             )
-    return True, ""
+    return None
 
 
-def _people_ok(claim: str, ev: Evidence) -> tuple[bool, str]:
+def _people_ok(claim: str, ev: Evidence) -> Notice | None:
     """A person the claim names is in the paragraph, with the role the claim gives them."""
     names = list(person_names(claim))
     if not has_cjk(claim):
@@ -220,12 +220,12 @@ def _people_ok(claim: str, ev: Evidence) -> tuple[bool, str]:
             if match is None:
                 known = {pinyin(t) for t in ev.tokens if "\u4e00" <= t[:1] <= "\u9fff"}
                 if key not in known and n.lower() not in ev.norm:
-                    return False, f"unsupported_person: {n} is not in the paragraph"
+                    return Notice("unsupported_person", f"{n} is not in the paragraph")
                 continue
             # what the claim says of them must be said in a sentence that names them
             said_there = [s.norm for s in ev.sentences if match in s.text] or [ev.norm]
             if max(dict_coverage(claim, t) for t in said_there) < MIN_CROSS_SUPPORT:
-                return False, f"unsupported_person: the paragraph does not say that of {n} ({match})"
+                return Notice("unsupported_person", f"the paragraph does not say that of {n} ({match})")
             names.append(match)
     # "X是市长", "X担任董事长", "市长是X": whoever X is, the paragraph must give X that title
     found = [(m.group(1), m.group(2)) for m in _ROLE_CLAIM.finditer(claim)] + [
@@ -239,11 +239,11 @@ def _people_ok(claim: str, ev: Evidence) -> tuple[bool, str]:
         if not spots or not any(
             role in text[max(0, i - ROLE_BEFORE) : i + len(who) + ROLE_AFTER] for i in spots
         ):
-            return False, f"unsupported_role: the paragraph does not call {who} {role}"
+            return Notice("unsupported_role", f"the paragraph does not call {who} {role}")
     given = titles_of(claim, names) if has_cjk(claim) else {}
     for name in names:
         if name not in ev.hit.paragraph_text:
-            return False, f"unsupported_person: {name} is not in the paragraph"
+            return Notice("unsupported_person", f"{name} is not in the paragraph")
     # the paragraph's titles of the claim's names too: a name the word list knows (王建国) is
     # found in the claim after its title but in the paragraph only because the claim names it
     held = titles_of(ev.hit.paragraph_text, list(dict.fromkeys([*ev.people, *names]))) if given else {}
@@ -252,8 +252,8 @@ def _people_ok(claim: str, ev: Evidence) -> tuple[bool, str]:
         if said:
             near = held[name]
             if not any(r in near or any(r in x or x in r for x in near) for r in said):
-                return False, f"unsupported_role: the paragraph does not call {name} {said[0]}"
-    return True, ""
+                return Notice("unsupported_role", f"the paragraph does not call {name} {said[0]}")
+    return None
 
 
 def quotations(text: str, min_chars: int = 6) -> list[str]:
@@ -273,14 +273,14 @@ def quotations(text: str, min_chars: int = 6) -> list[str]:
     return out
 
 
-def _quotes_ok(claim: str, evidence: Sequence[Evidence]) -> tuple[bool, str]:
+def _quotes_ok(claim: str, evidence: Sequence[Evidence]) -> Notice | None:
     """A Chinese quotation must be verbatim in a retrieved paragraph (an English one is a
     translation: its words are checked like the rest of the claim)."""
     for quoted in quotations(claim) if has_cjk(claim) else ():
         q = re.sub(r"\W", "", nfkc(quoted))
         if not any(q in re.sub(r"\W", "", nfkc(ev.hit.paragraph_text)) for ev in evidence):
-            return False, f"quote_not_in_source: “{quoted[:40]}” is in no retrieved paragraph"
-    return True, ""
+            return Notice("quote_not_in_source", f"“{quoted[:40]}” is in no retrieved paragraph")
+    return None
 
 
 def support(
@@ -293,11 +293,8 @@ def support(
             i for i, s in enumerate(ev.sentences) if core in s.norm or s.norm.rstrip("。！？；!?;.") in core
         ]
         return Support(True, 1.0, at or [0], verbatim=True)
-    ok, why = _numbers_ok(claim, ev, allowed, idf)
-    if not ok:
-        return Support(False, 0.0, [], why)
-    ok, why = _people_ok(claim, ev)
-    if not ok:
+    why = _numbers_ok(claim, ev, allowed, idf) or _people_ok(claim, ev)
+    if why is not None:
         return Support(False, 0.0, [], why)
     sents = [s.text for s in ev.sentences] or [ev.hit.paragraph_text]
     core = _without_sentinel(claim)
@@ -316,7 +313,7 @@ def support(
                 False,
                 window_share,
                 [best],
-                f"unsupported_citation: shares {window_share:.2f} of its characters",
+                Notice("unsupported_citation", f"shares {window_share:.2f} of its characters"),
             )
         if _bigram_share(core, sents[best]) >= MIN_SUPPORT:
             return Support(True, window_share, [best])  # the quote is the one sentence that says it
@@ -337,7 +334,7 @@ def support(
             False,
             cov,
             [],
-            f"unsupported_citation: {len(matched)} of its {len(counted)} words have a sense there",
+            Notice("unsupported_citation", f"{len(matched)} of its {len(counted)} words have a sense there"),
         )
     if cross is not None:
         sims = cross(core, sents)
@@ -374,7 +371,7 @@ def verify(
     evidence = list(evidence) if evidence is not None else gather(hits)
     by_n = {ev.n: ev for ev in evidence}
     idf = idf or (lambda w: 1.0)
-    warnings: list[str] = []
+    warnings: list[Notice] = []
     k = len(hits)
     allowed = number_values(question)
     claims = split_claims(strip_echoes(raw))
@@ -400,10 +397,12 @@ def verify(
             if 1 <= n <= k:
                 valid.append(n)
             else:
-                warnings.append(f"invalid_citation: [{n}] is not one of the {k} context blocks; dropped")
-        ok, why = _quotes_ok(text, evidence)
-        if not ok:
-            warnings.append(f"{why}; claim dropped: {text[:CLAIM_SHOWN]}")
+                warnings.append(
+                    Notice("invalid_citation", f"[{n}] is not one of the {k} context blocks; dropped")
+                )
+        why = _quotes_ok(text, evidence)
+        if why is not None:
+            warnings.append(Notice(why.code, f"{why.detail}; claim dropped: {text[:CLAIM_SHOWN]}"))
             continue
         checks = {ev.n: support(text, ev, idf, allowed, cross) for ev in evidence}
         cited = [n for n in valid if n in by_n and checks[n].ok]
@@ -412,15 +411,19 @@ def verify(
             # a sentence copied from one block but cited to another that only says much the same
             # (two reports of one event): the citation goes where the words are
             warnings.append(
-                f"citation_repaired: [{', '.join(map(str, cited))}] → [{quoted[0]}] ({by_n[quoted[0]].hit.ref}) holds it verbatim: {text[:CLAIM_SHOWN]}"
+                Notice(
+                    "citation_repaired",
+                    f"[{', '.join(map(str, cited))}] → [{quoted[0]}] ({by_n[quoted[0]].hit.ref}) holds it verbatim: {text[:CLAIM_SHOWN]}",
+                )
             )
             cited = quoted[:1]
         for n in valid:
-            if n in by_n and not checks[n].ok:
+            why = checks[n].why if n in by_n else None
+            if why is not None:
                 warnings.append(
-                    f"{checks[n].why.split(':')[0]}: [{n}] ({by_n[n].hit.ref}) does not support: {text[:CLAIM_SHOWN]}"
-                    if checks[n].why.startswith("unsupported_citation")
-                    else f"{checks[n].why} in [{n}] ({by_n[n].hit.ref}): {text[:CLAIM_SHOWN]}"
+                    Notice(why.code, f"[{n}] ({by_n[n].hit.ref}) does not support: {text[:CLAIM_SHOWN]}")
+                    if why.code == "unsupported_citation"
+                    else Notice(why.code, f"{why.detail} in [{n}] ({by_n[n].hit.ref}): {text[:CLAIM_SHOWN]}")
                 )
         if not cited:
             others = sorted((n for n, s in checks.items() if s.ok), key=lambda n: -checks[n].score)
@@ -428,15 +431,18 @@ def verify(
                 n = others[0]
                 what = f"[{', '.join(map(str, valid))}] → [{n}]" if valid else f"uncited → [{n}]"
                 warnings.append(
-                    f"citation_repaired: {what} ({by_n[n].hit.ref}) supports: {text[:CLAIM_SHOWN]}"
+                    Notice("citation_repaired", f"{what} ({by_n[n].hit.ref}) supports: {text[:CLAIM_SHOWN]}")
                 )
                 cited = [n]
             else:
                 if not valid:
-                    warnings.append(f"uncited_sentence: dropped: {text[:CLAIM_SHOWN]}")
+                    warnings.append(Notice("uncited_sentence", f"dropped: {text[:CLAIM_SHOWN]}"))
                 else:
                     warnings.append(
-                        f"unsupported_claim: no retrieved paragraph supports it; dropped: {text[:CLAIM_SHOWN]}"
+                        Notice(
+                            "unsupported_claim",
+                            f"no retrieved paragraph supports it; dropped: {text[:CLAIM_SHOWN]}",
+                        )
                     )
                 continue
         for n in cited:
@@ -479,7 +485,7 @@ def verify(
         status = "not_found"
         if not said_not_found and claims:  # a sentinel inside a dropped sentence says nothing
             warnings.append(
-                "no_verified_citations: nothing in the answer could be checked against the sources"
+                Notice("no_verified_citations", "nothing in the answer could be checked against the sources")
             )
         text = sentinel_for(question)
     else:

@@ -89,7 +89,7 @@ def answer_message(ans: Answer) -> str:
     """One chat message: mode label, the answer, its sources, warnings — all escaped."""
     parts = [mode_badge(ans), f'<div class="rag-answer">{e(ans.answer)}</div>', sources_html(ans)]
     if ans.warnings:
-        parts.append("<small>" + "<br>".join(e(w) for w in ans.warnings[:5]) + "</small>")
+        parts.append("<small>" + "<br>".join(e(str(w)) for w in ans.warnings[:5]) + "</small>")
     return "\n".join(p for p in parts if p)
 
 

@@ -82,6 +82,11 @@ def fake_llm():
         yield srv
 
 
+def said(warnings) -> list[str]:
+    """Warnings as "code: detail" lines, from the records or from their JSON."""
+    return [f"{w['code']}: {w['detail']}" if isinstance(w, dict) else str(w) for w in warnings]
+
+
 class HashEmbedder:
     """Deterministic stand-in for tests about ingest bookkeeping (not about ranking): counts calls."""
 

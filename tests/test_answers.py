@@ -13,7 +13,7 @@ from rag.question import SENTINEL_EN, SENTINEL_ZH, analyse
 from rag.summarize import summarize
 from rag.verify import split_claims, verify
 
-from .conftest import SEED_ID
+from .conftest import SEED_ID, said
 
 
 def hits_for(service, q, k=6):
@@ -46,7 +46,7 @@ def test_out_of_range_markers_are_dropped_and_renumbered(service):
     v = verify(f"到2025年上市企业超过150家[9][{n13}]。", hits, "到2025年上市企业超过多少家？")
     assert v.text == "到2025年上市企业超过150家[1]。"
     assert [c.paragraph for c in v.citations] == [13] and v.citations[0].n == 1
-    assert any(w.startswith("invalid_citation: [9]") for w in v.warnings)
+    assert any(w.startswith("invalid_citation: [9]") for w in said(v.warnings))
     assert (
         v.citations[0].quote
         == "深入实施上市企业倍增计划和上市后备企业“双百”行动，到2025年上市企业超过150家。"
@@ -59,7 +59,8 @@ def test_ungrounded_number_drops_the_claim(service):
     v = verify(f"到2025年上市企业超过200家[{n13}]。到2025年上市企业超过150家[{n13}]。", hits, "q")
     assert v.text == "到2025年上市企业超过150家[1]。"
     assert any(
-        w.startswith("ungrounded_number: 200家") or w.startswith("ungrounded_number: 200") for w in v.warnings
+        w.startswith("ungrounded_number: 200家") or w.startswith("ungrounded_number: 200")
+        for w in said(v.warnings)
     )
 
 
@@ -67,7 +68,7 @@ def test_a_quotation_must_be_verbatim_in_a_paragraph(service):
     hits = hits_for(service, "到2025年上市企业超过多少家？")
     n13 = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph == 13)
     v = verify(f"报道称“到2025年上市公司要翻番达到很多”[{n13}]。上市企业超过150家[{n13}]。", hits, "q")
-    assert any(w.startswith("quote_not_in_source") for w in v.warnings)
+    assert any(w.startswith("quote_not_in_source") for w in said(v.warnings))
     assert v.text == "上市企业超过150家[1]。" and v.citations[0].quote in v.citations[0].text
     kept = verify(f"报道称“深入实施上市企业倍增计划”[{n13}]。", hits, "q")
     assert kept.status == "answered" and not kept.warnings
@@ -78,7 +79,7 @@ def test_citation_that_does_not_support_its_claim_is_dropped(service):
     n13 = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph == 13)
     other = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph != 13)
     v = verify(f"学习德国的工匠精神[{n13}]。到2025年上市企业超过150家[{n13}][{other}]。", hits, "q")
-    assert any(w.startswith("unsupported_citation") for w in v.warnings)
+    assert any(w.startswith("unsupported_citation") for w in said(v.warnings))
     assert [c.paragraph for c in v.citations] == [13]
 
 
@@ -100,7 +101,7 @@ def test_quote_spanning_sentences_keeps_the_paragraph_s_own_whitespace():
         "毛伊岛大火已造成93人死亡。    资料图：拉海纳镇。  约100人被迫跳海逃生。"
     ]
     assert v.text == "毛伊岛大火已造成93人死亡[1]。约100人被迫跳海逃生[1]。" and not any(
-        "quote_not_verbatim" in w for w in v.warnings
+        "quote_not_verbatim" in w for w in said(v.warnings)
     )
 
 
@@ -108,7 +109,7 @@ def test_relative_year_in_answer_is_grounded_by_the_post_date(service):
     hits = hits_for(service, "今年高企数量")
     n13 = next(i for i, h in enumerate(hits, 1) if h.chunk.paragraph == 13)
     v = verify(f"2022年全市高企数量要达3400家左右[{n13}]。", hits, "q")
-    assert v.status == "answered" and not [w for w in v.warnings if "ungrounded" in w]
+    assert v.status == "answered" and not [w for w in said(v.warnings) if "ungrounded" in w]
 
 
 # ---- questions and extractive answers -----------------------------------------------------------
@@ -246,7 +247,7 @@ def test_llm_misbehaviour_is_caught_by_verification(service, fake_llm, fault, wa
         settings=service.settings,
         llm=chat(service, fake_llm),
     )
-    assert any(w.startswith(warning) for w in a.warnings)
+    assert any(w.startswith(warning) for w in said(a.warnings))
     assert "[99]" not in a.answer
     from rag.text import number_values
 
@@ -260,7 +261,7 @@ def test_a_how_many_answer_without_an_amount_falls_back_to_the_article(service, 
     q = "到2025年上市企业要超过多少家？"
     a = answer(q, retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
     assert a.mode == "extractive" and "150家" in a.answer
-    assert any(w.startswith("llm_unverifiable: the question asks how many") for w in a.warnings)
+    assert any(w.startswith("llm_unverifiable: the question asks how many") for w in said(a.warnings))
     fake_llm.fault = None  # a true answer with its amount stays the model's
     b = answer(q, retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
     assert b.mode == "llm" and "150家" in b.answer
@@ -294,7 +295,7 @@ def test_a_when_answer_without_a_time_falls_back_to_the_article(service, fake_ll
     q = "常州新春第一会是什么时候召开的？"
     a = answer(q, retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm))
     assert a.mode == "extractive" and "虎年第一个工作日" in a.answer
-    assert any(w.startswith("llm_unverifiable: the question asks when") for w in a.warnings)
+    assert any(w.startswith("llm_unverifiable: the question asks when") for w in said(a.warnings))
 
 
 def test_the_extractive_answer_is_handed_over_before_the_model_is_asked(service, fake_llm):
@@ -325,7 +326,7 @@ def test_over_long_context_is_cut_to_the_window(service, fake_llm):
     a = answer(
         "到2025年的目标是什么？", retriever=service.retriever, settings=service.settings, llm=llm, k=10
     )
-    assert any(w.startswith("context_truncated") for w in a.warnings)
+    assert any(w.startswith("context_truncated") for w in said(a.warnings))
     assert fake_llm.requests[-1]["body"]["max_tokens"] == 200
     from rag import tokens
 
@@ -353,7 +354,7 @@ def test_a_reply_cut_by_the_token_limit_keeps_its_whole_sentences(service, fake_
     assert fake_llm.requests[-1]["body"]["max_tokens"] == 70
     assert a.mode == "llm" and a.citations
     assert any(
-        w.startswith("llm_truncated: the model's reply reached the 70-token limit") for w in a.warnings
+        w.startswith("llm_truncated: the model's reply reached the 70-token limit") for w in said(a.warnings)
     )
     # every claim kept is a whole sentence of its paragraph, not a cut-off prefix of one
     assert a.answer.rstrip().endswith(("。", "！", "？", "；"))
@@ -365,7 +366,7 @@ def test_a_summary_cut_by_the_token_limit_says_so_and_keeps_whole_sentences(serv
     service.settings = service.settings.model_copy(update={"llm_max_tokens": 120})
     s = summarize(retriever=service.retriever, settings=service.settings, llm=llm, doc_id=SEED_ID)
     assert s.mode == "llm" and s.citations and s.answer.rstrip().endswith("。")
-    assert any(w.startswith("llm_truncated") for w in s.warnings)
+    assert any(w.startswith("llm_truncated") for w in said(s.warnings))
 
 
 def test_a_reply_cut_before_its_first_sentence_ended_falls_back(service, fake_llm):
@@ -375,7 +376,7 @@ def test_a_reply_cut_before_its_first_sentence_ended_falls_back(service, fake_ll
         "到2025年上市企业超过多少家？", retriever=service.retriever, settings=service.settings, llm=llm
     )
     assert a.mode == "extractive" and "150家" in a.answer
-    assert any("before its first sentence ended" in w for w in a.warnings)
+    assert any("before its first sentence ended" in w for w in said(a.warnings))
 
 
 def test_llm_failure_falls_back_to_a_labeled_extractive_answer(service, fake_llm):
@@ -387,7 +388,7 @@ def test_llm_failure_falls_back_to_a_labeled_extractive_answer(service, fake_llm
         llm=chat(service, fake_llm),
     )
     assert a.mode == "extractive" and "150家" in a.answer
-    assert any(w.startswith("llm_failed: the model endpoint answered HTTP 500") for w in a.warnings)
+    assert any(w.startswith("llm_failed: the model endpoint answered HTTP 500") for w in said(a.warnings))
 
 
 def test_llm_summary_in_one_call_when_it_fits(service, fake_llm):
@@ -426,7 +427,7 @@ def test_an_unverifiable_llm_summary_falls_back_to_a_labeled_extractive_one(serv
         retriever=service.retriever, settings=service.settings, llm=chat(service, fake_llm), doc_id=SEED_ID
     )
     assert s.mode == "extractive" and s.status == "answered" and len(s.citations) >= 5
-    assert any(w.startswith("llm_unverifiable") for w in s.warnings) and "You answer" not in s.answer
+    assert any(w.startswith("llm_unverifiable") for w in said(s.warnings)) and "You answer" not in s.answer
 
 
 @pytest.mark.parametrize(
@@ -445,7 +446,7 @@ def test_llm_answer_that_misses_the_asked_year_or_person_falls_back(service, fak
         assert (a.mode, a.status) == ("llm", "answered"), a.answer
     else:
         assert (a.mode, a.status) == ("extractive", "not_found"), a.answer
-        assert any(w.startswith(f"llm_unverifiable: {reason}") for w in a.warnings)
+        assert any(w.startswith(f"llm_unverifiable: {reason}") for w in said(a.warnings))
 
 
 def test_a_not_found_from_the_model_gives_way_to_a_quote_the_answerer_is_sure_of(service, fake_llm):
@@ -459,7 +460,7 @@ def test_a_not_found_from_the_model_gives_way_to_a_quote_the_answerer_is_sure_of
     a = answer(q, retriever=service.retriever, settings=service.settings, llm=llm)  # the default bar
     assert (a.mode, a.status) == ("extractive", "answered") and "3400家" in a.answer, a.answer
     assert any(
-        w.startswith("llm_unverifiable: the model said the context does not answer") for w in a.warnings
+        w.startswith("llm_unverifiable: the model said the context does not answer") for w in said(a.warnings)
     )
     # a bar the quote does not reach leaves the model's "not found" standing
     never = service.settings.model_copy(update={"llm_not_found_bar": 0.999})
@@ -531,7 +532,7 @@ def test_a_model_that_fails_the_wording_is_not_asked_again(service):
             "Who chaired the meeting?", retriever=service.retriever, settings=service.settings, llm=llm
         )
         assert len(srv.requests) == 1 and a.mode == "extractive" and "盛蕾" in a.answer
-        assert [w for w in a.warnings if w.startswith("llm_failed")], a.warnings
+        assert [w for w in said(a.warnings) if w.startswith("llm_failed")], a.warnings
 
 
 def test_a_small_model_reads_the_paragraphs_of_the_likeliest_sentences_first(service, fake_llm):
@@ -595,3 +596,24 @@ def test_a_short_post_is_summarized_in_fewer_sentences(fresh_home, fake_llm, tmp
     summarize(retriever=svc.retriever, settings=svc.settings, llm=chat(svc, fake_llm), doc_id="short")
     user = fake_llm.requests[-1]["body"]["messages"][-1]["content"]
     assert len(fake_llm.requests) == 1 and "in 2 sentences or fewer" in user
+
+
+@pytest.mark.parametrize(
+    "warning, confidence, check",
+    [
+        ("no_verified_citations", 0.0, "no_verified_claim"),  # the model said things; none held
+        (None, 0.95, "not_found_but_likely"),  # it said "not found"; the reader is sure it is there
+        (None, 0.30, None),  # it said "not found", and the reader is not sure either: it stands
+    ],
+)
+def test_the_fallback_policy_for_a_model_s_not_found(warning, confidence, check):
+    from rag.answer import llm_fallback
+    from rag.extractive import Reading
+    from rag.records import Notice
+    from rag.verify import Verified
+
+    profile = analyse("到2025年上市企业超过多少家？", lambda w: 1.0)
+    notes = [Notice(warning, "nothing in the answer could be checked")] if warning else []
+    checked = Verified(text=profile.sentinel, citations=[], warnings=notes, status="not_found")
+    got = llm_fallback(checked, profile, [], Reading("上市企业超过150家[1]。", confidence), bar=0.8)
+    assert (got.check if got else None) == check

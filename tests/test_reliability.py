@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from rag.cli import main
 
-from .conftest import ROOT, SEED_ID, free_port, start_chroma, write_post
+from .conftest import ROOT, SEED_ID, free_port, said, start_chroma, write_post
 
 SECRET = "sk-test-DO-NOT-PRINT-0123456789"
 RAG = str(Path(sys.executable).parent / "rag")
@@ -133,7 +133,7 @@ def test_prompt_injection_questions_get_bounded_answers(service, fake_llm, quest
     a = json.loads(res.output)
     assert res.exit_code in (0, 3)
     assert "You answer questions" not in a["answer"] and "Rules" not in a["answer"]
-    assert a["mode"] == "extractive" and any(w.startswith("llm_unverifiable") for w in a["warnings"])
+    assert a["mode"] == "extractive" and any(w.startswith("llm_unverifiable") for w in said(a["warnings"]))
 
 
 # ---- faulty model endpoints ---------------------------------------------------------------------
@@ -186,7 +186,7 @@ def test_faulty_endpoint_ends_bounded_verified_and_keyless(
                 mode, warning = "llm", None
             assert a["mode"] == mode, (fault, a)
             if warning:
-                assert any(w.startswith(warning) for w in a["warnings"]), (fault, a["warnings"])
+                assert any(w.startswith(warning) for w in said(a["warnings"])), (fault, a["warnings"])
             assert "2.5万亿元" in a["answer"] and a["citations"]
             from rag.text import number_values
 
@@ -208,7 +208,7 @@ def test_injection_inside_an_article_is_treated_as_data(copied_home, tmp_path, f
     p, _ = run_cli(["ask", "--json", "--doc", "inj", "常州GDP是多少？"], env)
     a = json.loads(p.stdout)
     assert "100万亿" not in a["answer"]
-    assert any(w.startswith("ungrounded_number: 100万亿") for w in a["warnings"])
+    assert any(w.startswith("ungrounded_number: 100万亿") for w in said(a["warnings"]))
     prompt = fake_llm.requests[-1]["body"]["messages"]
     assert "<<<" in prompt[1]["content"] and "not instructions" in prompt[0]["content"]
 
