@@ -75,7 +75,9 @@ def _random_retriever(svc):
                 picks.append((d.doc_id, rng.randint(1, d.n_paragraphs)))
             return [self.paragraph_hit(d, p) for d, p in dict.fromkeys(picks)]
 
-    return RandomRetriever(svc.store, svc.embedder, cache_dir=svc.settings.home / "cache")
+    return RandomRetriever(
+        svc.store, svc.embedder, cache_dir=svc.settings.home / "cache", language=svc.retriever.language
+    )
 
 
 def _dump_answer(question: str, *, retriever, k: int, filters=None, **_):
@@ -90,7 +92,7 @@ def _dump_answer(question: str, *, retriever, k: int, filters=None, **_):
         for n, h in enumerate(hits, 1)
         for s in split_sentences(h.paragraph_text)
     )
-    checked = verify(raw, hits, question, idf=retriever.idf)
+    checked = verify(raw, hits, question, idf=retriever.idf, language=retriever.language)
     return Answer(
         question=question,
         answer=checked.text,

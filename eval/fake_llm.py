@@ -110,8 +110,9 @@ def _match(question: str):
         terms = _bigrams(question)
         return lambda sent: len(terms & _bigrams(sent)) / (len(terms) or 1)
     from rag.crossling import translations
+    from rag.language import language_for
 
-    groups = [(w, zh) for w, zh in translations(question).items()]
+    groups = [(w, zh) for w, zh in translations(question, language_for(None).english()).items()]
 
     def score(sent: str) -> float:
         low = sent.lower()
@@ -418,8 +419,12 @@ def translate(question: str) -> str:
     """An English question in Chinese words: each content word's first dictionary sense (the
     look-ups retrieval makes of it), the word itself where there is none."""
     from rag.crossling import translations
+    from rag.language import language_for
 
-    return "".join(zh[0] if zh else w for w, zh in translations(question).items()) + "？"
+    return (
+        "".join(zh[0] if zh else w for w, zh in translations(question, language_for(None).english()).items())
+        + "？"
+    )
 
 
 def apply_fault(text: str, fault: str, user: str, system: str = "") -> str:

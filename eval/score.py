@@ -193,8 +193,9 @@ def citation_checks(ans: dict) -> dict[str, float | int]:
                 shares_words = bool(cw & _content(c["text"]))
             else:  # English over Chinese: a word of the claim whose dictionary senses are in the paragraph
                 from rag.crossling import coverage
+                from rag.language import language_for
 
-                shares_words = coverage(claim.text, c["text"]) > 0
+                shares_words = coverage(claim.text, c["text"], language_for(None).english()) > 0
             relevant += shares_words or bool(nums & number_values(c["text"]))
     return {
         "markers": len(markers),

@@ -6,10 +6,10 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import tokens
 from .config import Settings
-from .crossling import chinese_wording
 from .embeddings import bundled_embedder
 from .errors import ConfigError, LLMError, QuestionError
 from .evidence import Evidence, Sentence, articles, gather
@@ -173,6 +173,19 @@ def llm_fallback(
     return None
 
 
+TRANSLATION_TOKENS = 100  # a news question in Chinese is 15-40 tokens; room for a stray remark
+
+
+def chinese_wording(question: str, llm: ChatModel, prompts_dir: Path) -> str | None:
+    """The model's Chinese wording of an English question, searched beside the English one: the
+    dictionary gives words, the model gives the names and phrases a Chinese report uses (Changzhou
+    Daily → 常州日报). None when the reply holds no Chinese; an LLMError when the model fails."""
+    system = load_template("translate", prompts_dir).render()
+    reply = llm.complete(system, question, max_tokens=TRANSLATION_TOKENS)
+    line = next((ln.strip().strip("\"“”'") for ln in reply.text.splitlines() if has_cjk(ln)), "")
+    return line or None
+
+
 def focus(hits: Sequence[Hit], order: Sequence[int], blocks: int) -> list[Hit]:
     """The hits a model reads: the `blocks` first of `order` (hit numbers, the reader's likeliest
     first); every hit in retrieval order when `blocks` is 0 or the reader gave no order."""
@@ -217,7 +230,7 @@ def answer(
     hits = retriever.search_all(queries, k=k or settings.top_k, filters=filters)
     cross = None if has_cjk(q) else cross_scorer(retriever)
     idf = retriever.idf
-    profile = analyse(q, idf)
+    profile = analyse(q, idf, retriever.language)
     reader = reader_model(settings, retriever.embedder.name)
     similarity = sentence_similarity(retriever.sentence_embedder, reader, fitted=bundled_embedder)
     model_name: str | None = None
@@ -226,7 +239,16 @@ def answer(
     evidence = gather(hits)  # the paragraphs, split and annotated once for the answers and their checks
     # the offline reader, once: the answer when there is no model's, and the confidence either way
     reading = (
-        read(q, hits, idf, profile=profile, evidence=evidence, similarity=similarity, model=reader)
+        read(
+            q,
+            hits,
+            idf,
+            profile=profile,
+            evidence=evidence,
+            similarity=similarity,
+            model=reader,
+            language=retriever.language,
+        )
         if hits
         else Reading(profile.sentinel, 0.0)
     )
@@ -236,7 +258,9 @@ def answer(
     def offline() -> Answer:
         nonlocal extractive
         if extractive is None:
-            checked = verify(reading.text, hits, q, cross, evidence=evidence, idf=idf)
+            checked = verify(
+                reading.text, hits, q, cross, evidence=evidence, idf=idf, language=retriever.language
+            )
             extractive = Answer(
                 question=q,
                 answer=checked.text,
@@ -281,7 +305,7 @@ def answer(
     if raw is not None:
         # the model saw the packed blocks: its markers number those
         seen = evidence if packed == list(hits) else gather(packed)
-        checked = verify(raw, packed, q, cross, evidence=seen, idf=idf)
+        checked = verify(raw, packed, q, cross, evidence=seen, idf=idf, language=retriever.language)
         unusable = llm_fallback(checked, profile, evidence, reading, settings.llm_not_found_bar)
         if unusable:
             warnings += [

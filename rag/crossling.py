@@ -13,15 +13,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import cache
-from .language import active
-from .text import STOPWORDS, has_cjk
+from .text import STOPWORDS
 
-if TYPE_CHECKING:
-    from .llm import ChatModel
-
+# English word → Chinese candidates: a dict when built in memory, else a cache.WordTable file
+EnglishIndex = Mapping[str, Iterable[str]] | cache.WordTable
 CACHE_VERSION = 4  # 3: stems keep -eed (exceed); 4: "a; b; c" glosses are three translations
 MAX_TRANSLATIONS = 12  # per English word; CEDICT lists "meeting" under ~150 headwords
 _WORD = re.compile(r"[a-z][a-z\-]+")
@@ -202,16 +199,11 @@ def _build() -> dict[str, list[str]]:
     }
 
 
-def load_index(cache_dir: Path | None) -> Mapping[str, Iterable[str]] | cache.WordTable:
+def load_index(cache_dir: Path | None) -> EnglishIndex:
     """The English→Chinese word index, from its file in `cache_dir` (a look-up reads one row) or
     built (≈2 s) and saved there."""
     path = cache_dir / f"en-zh-v{CACHE_VERSION}.sqlite" if cache_dir else None
     return cache.word_table(path, _build, "en-zh-*")
-
-
-def index() -> Mapping[str, Iterable[str]] | cache.WordTable:
-    """The process's English→Chinese word index (rag.language)."""
-    return active().english()
 
 
 def english_terms(question: str) -> list[str]:
@@ -223,9 +215,8 @@ def english_terms(question: str) -> list[str]:
     return whole + words + re.findall(r"\d+(?:\.\d+)?%?", q)  # numbers are matched as they are
 
 
-def translations(question: str) -> dict[str, list[str]]:
-    """English content word → candidate Chinese words."""
-    idx = index()
+def translations(question: str, idx: EnglishIndex) -> dict[str, list[str]]:
+    """English content word → candidate Chinese words, from the index `idx` (`Language.english`)."""
     # a curated news sense replaces the dictionary's (party → 党委, not 聚会 or 一方)
     return {
         w: _GLOSSARY[w] if w in _GLOSSARY else list(idx.get(w, ()))
@@ -233,32 +224,17 @@ def translations(question: str) -> dict[str, list[str]]:
     }
 
 
-def term_groups(question: str) -> list[list[str]]:
+def term_groups(question: str, idx: EnglishIndex) -> list[list[str]]:
     """For BM25: per English word, the word and its Chinese candidates (alternatives, one vote)."""
-    return [[w, *zh] for w, zh in translations(question).items()]
+    return [[w, *zh] for w, zh in translations(question, idx).items()]
 
 
-def coverage(english: str, chinese: str) -> float:
+def coverage(english: str, chinese: str, idx: EnglishIndex) -> float:
     """Share of an English text's content words whose Chinese candidates (or the word itself,
     for names and numbers) occur in a Chinese text. Words with no candidates are left out."""
     hay = chinese.lower()
-    terms = translations(english)
+    terms = translations(english, idx)
     counted = [w for w, zh in terms.items() if zh or w in hay]
     if not counted:
         return 0.0
     return sum(1 for w in counted if w in hay or any(z in hay for z in terms[w])) / len(counted)
-
-
-TRANSLATION_TOKENS = 100  # a news question in Chinese is 15-40 tokens; room for a stray remark
-
-
-def chinese_wording(question: str, llm: ChatModel, prompts_dir: Path) -> str | None:
-    """The model's Chinese wording of an English question, searched beside the English one: the
-    dictionary gives words, the model gives the names and phrases a Chinese report uses (Changzhou
-    Daily → 常州日报). None when the reply holds no Chinese; an LLMError when the model fails."""
-    from .prompts import load_template
-
-    system = load_template("translate", prompts_dir).render()
-    reply = llm.complete(system, question, max_tokens=TRANSLATION_TOKENS)
-    line = next((ln.strip().strip("\"“”'") for ln in reply.text.splitlines() if has_cjk(ln)), "")
-    return line or None

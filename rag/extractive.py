@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .embeddings import Embedder, LocalE5Embedder, name_slug
 from .evidence import Evidence, Sentence, articles, gather
+from .language import Language
 from .learned import Scorer, logit
 from .match import (
     coverage,
@@ -439,16 +440,17 @@ def read(
     evidence: Sequence[Evidence] | None = None,
     similarity: Similarity | None = None,
     model: Model | None = None,
+    language: Language | None = None,
 ) -> Reading:
     """The answer text with [n] markers (n = hit index), or the sentinel when evidence is weak
     (under the model's answer bar); `similarity` (see
     `sentence_similarity`) re-ranks the likeliest sentences.
     A question in two parts is answered part by part; a part not found adds the sentinel.
-    `model` is the fitted reader (the shipped one by default)."""
-    profile = profile or analyse(question, idf)
+    `model` is the fitted reader (the shipped one by default); `language` analyses the parts."""
+    profile = profile or analyse(question, idf, language)
     evidence = evidence if evidence is not None else gather(hits)
     model = model or load_model()
-    parts = [analyse(p, idf) for p in profile.parts] if len(profile.parts) > 1 else [profile]
+    parts = [analyse(p, idf, language) for p in profile.parts] if len(profile.parts) > 1 else [profile]
     found: list[Candidate] = []
     every: list[Candidate] = []
     missing = False

@@ -1,37 +1,37 @@
-"""The language resources of a process, in one object built from settings: where their caches live
-(RAG_HOME), the synonym and abbreviation lexicon, and the English→Chinese word index.
+"""The language resources of a RAG_HOME, in one object: where their caches live, the synonym and
+abbreviation lexicon, and the English→Chinese word index.
 
-jieba's tokenizer is process-wide (`jieba.dt`), and so are the caches it reads, so one `Language`
-is in use per process: the service builds it from its settings and installs it; the steps that
-need a resource and are not handed one read `active()`. Without a service (a library call, a
-test) the active one keeps no cache on disk: everything is built in memory.
+The service builds one from its settings and hands it to what needs it (the retriever carries it
+to the answer, the reader and verification); nothing reads it from a module-level slot. A call
+that is handed none (a library call, a test) uses the in-memory one (`language_for(None)`).
+jieba's tokenizer is the library's own process-wide state: `text.use_jieba_home` says where its
+caches live, once per process.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-
-    from .cache import WordTable
     from .config import Settings
+    from .crossling import EnglishIndex
     from .lexicon import Lexicon
 
 
-@dataclass
+@dataclass(eq=False)
 class Language:
     home: Path | None = None  # RAG_HOME: jieba's dictionary cache; the others under home/cache
     _lexicon: Lexicon | None = field(default=None, repr=False)
-    _english: Mapping[str, Iterable[str]] | WordTable | None = field(default=None, repr=False)
+    _english: EnglishIndex | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Language:
-        return cls(Path(settings.home))
+        return language_for(Path(settings.home))
 
     @property
     def cache_dir(self) -> Path | None:
@@ -46,7 +46,7 @@ class Language:
                 self._lexicon = Lexicon(self.cache_dir)
             return self._lexicon
 
-    def english(self) -> Mapping[str, Iterable[str]] | WordTable:
+    def english(self) -> EnglishIndex:
         """The English→Chinese word index (cached under home/cache; ≈2 s to build)."""
         with self._lock:
             if self._english is None:
@@ -56,19 +56,12 @@ class Language:
             return self._english
 
 
-_active = Language()
-_install_lock = threading.Lock()
+@lru_cache(maxsize=8)
+def language_for(home: Path | None) -> Language:
+    """The resources of `home` (None: kept in memory only), one per home in a process: their tables
+    are read-only once loaded, so two services of one home share them (a cache, not a setting)."""
+    from .text import use_jieba_home
 
-
-def active() -> Language:
-    """The process's language resources (the service's, once one is built)."""
-    return _active
-
-
-def install(language: Language) -> Language:
-    """Make `language` the process's; one for the same home is kept (its tables already loaded)."""
-    global _active
-    with _install_lock:
-        if _active.home != language.home:
-            _active = language
-        return _active
+    if home is not None:
+        use_jieba_home(home)
+    return Language(home)

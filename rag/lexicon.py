@@ -24,7 +24,6 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import cache
-from .language import active
 
 # Cilin "=" groups larger than this are topics ("人, 士, 人物…"), not interchangeable words.
 MAX_SYNONYM_GROUP = 12
@@ -175,11 +174,6 @@ class Lexicon:
     def synonyms(self, word: str) -> frozenset[str]:
         """Words that mean the same (Cilin) or that abbreviate or expand it (CC-CEDICT)."""
         return frozenset(self._load().get(word, ()))
-
-
-def lexicon() -> Lexicon:
-    """The process's lexicon (rag.language; its tables are read-only once loaded)."""
-    return active().lexicon()
 
 
 @lru_cache(maxsize=4096)

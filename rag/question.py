@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .lexicon import ROLE_RE, Lexicon, lexicon, person_names
+from .language import Language, language_for
+from .lexicon import ROLE_RE, person_names
 from .text import could_be_year, has_cjk, named, nfkc, number_values, precise_words
 
 # The not-found sentinel: one constant per answer language, shared by the code, prompts and tests.
@@ -218,16 +219,18 @@ def asked_people(question: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def analyse(question: str, idf: IdfFn, lex: Lexicon | None = None) -> QuestionProfile:
-    """The profile of a question; `idf` weighs its words by how rare they are in the corpus."""
-    lex = lex or lexicon()
+def analyse(question: str, idf: IdfFn, language: Language | None = None) -> QuestionProfile:
+    """The profile of a question; `idf` weighs its words by how rare they are in the corpus; the
+    synonyms and English senses come from `language` (the in-memory resources when None)."""
+    language = language or language_for(None)
+    lex = language.lexicon()
     q = nfkc(question)
     english = not has_cjk(q)
     terms: list[Term] = []
     if english:
         from .crossling import english_terms, translations
 
-        senses = translations(q)
+        senses = translations(q, language.english())
         # a capitalized word past the first, standing alone, is a name (Changzhou, Tripoli): the
         # article must name it (a capitalized phrase is a title that Chinese says in other words:
         # the 14th Five-Year Plan is 十四五)

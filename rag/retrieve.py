@@ -10,8 +10,10 @@ from pathlib import Path
 
 from . import cache
 from .chunking import lexical_text
+from .crossling import term_groups
 from .embeddings import Embedder, KeptSentences, keeps_sentences
 from .errors import NotIngested
+from .language import Language, language_for
 from .lexical import BM25Index, index_tokens, load_or_update
 from .records import Article, Chunk, DocInfo, Filters, Hit
 from .store import Store, doc_of
@@ -93,9 +95,12 @@ class Retriever:
         dense: bool = True,
         lexical: bool = True,
         fusion: Fusion | None = None,
+        language: Language | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
+        # the lexicon and English senses the answer path reads (the in-memory ones when None)
+        self.language = language or language_for(None)
         self.fusion = fusion or fusion_for(embedder.name)
         self.cache_dir = cache_dir
         self.use_dense = dense
@@ -231,7 +236,7 @@ class Retriever:
             found = (
                 snap.bm25.search(query, n, in_index)
                 if chinese
-                else snap.bm25.search_groups(_english_groups(query), n, in_index)
+                else snap.bm25.search_groups(_english_groups(query, self.language), n, in_index)
             )
             lexical_ranked = [cid for cid, _ in found]
 
@@ -370,11 +375,9 @@ def _favour_named_documents(fused: dict[str, float], named: set[str] | None) -> 
     }
 
 
-def _english_groups(query: str) -> list[list[str]]:
+def _english_groups(query: str, language: Language) -> list[list[str]]:
     """BM25 terms of an English query: per word, the word and its Chinese senses."""
-    from .crossling import term_groups
-
-    return [[t for w in group for t in _whole(w)] for group in term_groups(query)]
+    return [[t for w in group for t in _whole(w)] for group in term_groups(query, language.english())]
 
 
 def _whole(word: str) -> list[str]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
-from .language import Language, install
+from .language import Language
 from .retrieve import Retriever
 from .store import Store
 
@@ -25,10 +25,10 @@ class Service:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Service:
         settings = settings or load_settings()
-        language = install(Language.from_settings(settings))
+        language = Language.from_settings(settings)
         store = Store.open(settings)
         embedder = make_embedder(settings)
-        retriever = Retriever(store, embedder, cache_dir=settings.home / "cache")
+        retriever = Retriever(store, embedder, cache_dir=settings.home / "cache", language=language)
         return cls(settings, store, embedder, retriever, language)
 
     def llm(self):

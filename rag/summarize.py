@@ -154,6 +154,7 @@ def summarize(
                 "总结" if language == "中文" else "summary",
                 evidence=evidence,
                 idf=retriever.idf,
+                language=retriever.language,
             )
             if checked.citations:  # every claim a paragraph supports stays, re-cited if need be
                 return Answer(
@@ -184,7 +185,9 @@ def summarize(
         for para, sent in extractive_summary(arts[d], per_doc):
             text = annotate(sent, arts[d].date)
             parts.append(with_markers(text, f"[{index[(d, para)]}]"))
-    checked = verify("".join(parts), blocks, "总结", evidence=evidence, idf=retriever.idf)
+    checked = verify(
+        "".join(parts), blocks, "总结", evidence=evidence, idf=retriever.idf, language=retriever.language
+    )
     out = Answer(
         question=label,
         answer=checked.text,

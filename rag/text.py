@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from functools import lru_cache, partial
 from pathlib import Path
 
-from .language import active
-
 # A sentence ends at a full-width or ASCII terminator, with any closing quotes that follow it.
 # ASCII '.' ends a sentence only before whitespace/end, so 2.5万亿 stays whole.
 _SENT_END = re.compile(r"([。！？；!?;]+[”’」』）)\"']*|\.(?=\s|$)[”’」』）)\"']*|\n+)")
@@ -58,6 +56,20 @@ def readable_sentences(text: str) -> list[str]:
 
 _jieba_lock = threading.Lock()
 _jieba_ready = False
+
+
+class _JiebaHome:
+    """jieba's tokenizer is the library's process-wide state, and so are the caches it reads: they
+    live under the first RAG_HOME the process uses (`use_jieba_home`); with none, in memory."""
+
+    home: Path | None = None
+
+
+def use_jieba_home(home: Path) -> None:
+    """Keep jieba's caches under `home` (the process's first RAG_HOME; later ones share them)."""
+    if _JiebaHome.home is None:
+        _JiebaHome.home = home
+
 
 # Function words and question words that carry no topic. Kept small on purpose: BM25's IDF
 # already discounts common words; this list only keeps questions from matching on grammar.
@@ -130,8 +142,8 @@ class _SortedWords(Mapping):
 
 
 def _words_dir() -> Path | None:
-    cache_dir = active().cache_dir
-    return cache_dir / f"jieba-words-v{WORDS_VERSION}" if cache_dir is not None else None
+    home = _JiebaHome.home
+    return home / "cache" / f"jieba-words-v{WORDS_VERSION}" if home is not None else None
 
 
 def _load_full_dict() -> None:
@@ -141,7 +153,7 @@ def _load_full_dict() -> None:
     with _jieba_lock:
         if isinstance(jieba.dt.FREQ, dict) and jieba.dt.initialized:
             return
-        home = active().home
+        home = _JiebaHome.home
         if home is not None:
             try:
                 home.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from .crossling import coverage as dict_coverage
 from .crossling import translations
 from .evidence import ROLE_AFTER, ROLE_BEFORE, Evidence, amounts, gather, titles_of
-from .lexicon import ROLES, is_pinyin_name, lexicon, person_names, pinyin
+from .language import Language, language_for
+from .lexicon import ROLES, is_pinyin_name, person_names, pinyin
 from .question import LIST_NOTE_RE, SENTINELS, IdfFn, is_sentinel, list_note, only_sentinel, sentinel_for
 from .records import Citation, CrossScorer, Hit, Notice, Status
 from .text import char_ngrams, has_cjk, nfkc, number_values, split_sentences
@@ -150,7 +151,9 @@ def _bigram_share(claim: str, text: str) -> float:
     return len(grams & char_ngrams(text)) / len(grams) if grams else 0.0
 
 
-def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> Notice | None:
+def _numbers_ok(
+    claim: str, ev: Evidence, allowed: set[float], idf: IdfFn, language: Language
+) -> Notice | None:
     """Every number of the claim is in the paragraph's text, about the same thing."""
     para = amounts(ev.norm)
     english = not has_cjk(claim)
@@ -177,7 +180,10 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> No
                 for c in re.split(r"[。！？；;]", ev.norm)
                 if any(v == a.value for v in (x.value for x in amounts(c)))
             ]
-            if clauses and max(dict_coverage(claim, c) for c in clauses) < MIN_CROSS_SUPPORT:
+            if (
+                clauses
+                and max(dict_coverage(claim, c, language.english()) for c in clauses) < MIN_CROSS_SUPPORT
+            ):
                 return Notice("unsupported_subject", f"{a.surface} is not about what the claim says there")
             continue
         words = {
@@ -187,7 +193,7 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> No
         }
         if not words or not same:
             continue
-        lex = lexicon()
+        lex = language.lexicon()
         best = 0.0
         for p in same:
             ctx = set(p.subject)
@@ -207,7 +213,7 @@ def _numbers_ok(claim: str, ev: Evidence, allowed: set[float], idf: IdfFn) -> No
     return None
 
 
-def _people_ok(claim: str, ev: Evidence) -> Notice | None:
+def _people_ok(claim: str, ev: Evidence, language: Language) -> Notice | None:
     """A person the claim names is in the paragraph, with the role the claim gives them."""
     names = list(person_names(claim))
     if not has_cjk(claim):
@@ -224,7 +230,7 @@ def _people_ok(claim: str, ev: Evidence) -> Notice | None:
                 continue
             # what the claim says of them must be said in a sentence that names them
             said_there = [s.norm for s in ev.sentences if match in s.text] or [ev.norm]
-            if max(dict_coverage(claim, t) for t in said_there) < MIN_CROSS_SUPPORT:
+            if max(dict_coverage(claim, t, language.english()) for t in said_there) < MIN_CROSS_SUPPORT:
                 return Notice("unsupported_person", f"the paragraph does not say that of {n} ({match})")
             names.append(match)
     # "X是市长", "X担任董事长", "市长是X": whoever X is, the paragraph must give X that title
@@ -284,16 +290,23 @@ def _quotes_ok(claim: str, evidence: Sequence[Evidence]) -> Notice | None:
 
 
 def support(
-    claim: str, ev: Evidence, idf: IdfFn, allowed: set[float], cross: CrossScorer | None = None
+    claim: str,
+    ev: Evidence,
+    idf: IdfFn,
+    allowed: set[float],
+    cross: CrossScorer | None = None,
+    language: Language | None = None,
 ) -> Support:
-    """Does the paragraph support the claim, and with which of its sentences."""
+    """Does the paragraph support the claim, and with which of its sentences (the synonyms and
+    English senses from `language`; the in-memory resources when None)."""
+    language = language or language_for(None)
     core = _ATTRIBUTION.sub("", _TRAIL.sub("", nfkc(_without_sentinel(claim))).lower())
     if len(core) >= MIN_VERBATIM and core in ev.norm:  # quoted as the paragraph says it
         at = [
             i for i, s in enumerate(ev.sentences) if core in s.norm or s.norm.rstrip("。！？；!?;.") in core
         ]
         return Support(True, 1.0, at or [0], verbatim=True)
-    why = _numbers_ok(claim, ev, allowed, idf) or _people_ok(claim, ev)
+    why = _numbers_ok(claim, ev, allowed, idf, language) or _people_ok(claim, ev, language)
     if why is not None:
         return Support(False, 0.0, [], why)
     sents = [s.text for s in ev.sentences] or [ev.hit.paragraph_text]
@@ -324,7 +337,7 @@ def support(
         ] or [best]
         return Support(True, window_share, picked)
     hay = ev.norm
-    senses = translations(core)
+    senses = translations(core, language.english())
     counted = [w for w, zh in senses.items() if zh or w in hay]
     matched = [w for w in counted if w in hay or any(z in hay for z in senses[w])]
     named = sum(1 for n in _EN_NAME.findall(core) if is_pinyin_name(n))  # checked by _people_ok above
@@ -366,8 +379,10 @@ def verify(
     *,
     evidence: Sequence[Evidence] | None = None,
     idf: IdfFn | None = None,
+    language: Language | None = None,
 ) -> Verified:
     """Check an answer's citations against the hits it was written from (markers 1..len(hits))."""
+    language = language or language_for(None)
     evidence = list(evidence) if evidence is not None else gather(hits)
     by_n = {ev.n: ev for ev in evidence}
     idf = idf or (lambda w: 1.0)
@@ -404,7 +419,7 @@ def verify(
         if why is not None:
             warnings.append(Notice(why.code, f"{why.detail}; claim dropped: {text[:CLAIM_SHOWN]}"))
             continue
-        checks = {ev.n: support(text, ev, idf, allowed, cross) for ev in evidence}
+        checks = {ev.n: support(text, ev, idf, allowed, cross, language) for ev in evidence}
         cited = [n for n in valid if n in by_n and checks[n].ok]
         quoted = [n for n, c in checks.items() if c.verbatim]
         if cited and quoted and not any(checks[n].verbatim for n in cited):

@@ -29,7 +29,7 @@ for q in qs:
     hits = svc.retriever.search(q, 6)
     for s, acc in ((None, base), (sim, two)) if len(base) % 2 == 0 else ((sim, two), (None, base)):
         t = time.perf_counter()
-        read(q, hits, idf, similarity=s)
+        read(q, hits, idf, similarity=s, language=svc.retriever.language)
         acc.append(time.perf_counter() - t)
 print(
     f"read median: first stage only {statistics.median(base) * 1000:.0f} ms, with second stage {statistics.median(two) * 1000:.0f} ms, ratio {statistics.median(two) / statistics.median(base):.1f}; p95 {sorted(two)[int(0.95 * len(two))] * 1000:.0f} ms"

@@ -58,7 +58,7 @@ def main() -> None:
     svc = Service.from_settings(settings)
     items = [it for its in sets.values() for it in its]
     for name, dense, lexical in (("dense", True, False), ("bm25", False, True), ("fused", True, True)):
-        r = Retriever(svc.store, svc.embedder, dense=dense, lexical=lexical)
+        r = Retriever(svc.store, svc.embedder, dense=dense, lexical=lexical, language=svc.language)
         for set_name, its in sets.items():
             for split in ("dev", "test"):
                 group = [it for it in its if it.split == split]

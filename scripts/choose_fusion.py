@@ -92,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     grid: dict[str, list[tuple[float, float, dict]]] = {name: [] for name in groups}
     for lexical, doc in itertools.product(LEXICAL, DOC):
         fusion = Fusion(lexical=lexical, doc=doc, english_lexical=lexical, english_doc=doc)
-        retriever = Retriever(svc.store, embedder, cache_dir=settings.home / "cache", fusion=fusion)
+        retriever = Retriever(
+            svc.store, embedder, cache_dir=settings.home / "cache", fusion=fusion, language=svc.language
+        )
 
         def search(q: str, k: int) -> list[tuple[str, int]]:
             return [(h.chunk.doc_id, h.chunk.paragraph) for h in retriever.search(q, k)]  # noqa: B023

@@ -96,7 +96,7 @@ def ask_all(home: Path, items: Sequence[Item], k: int, log=print) -> list[Asked]
     ]
     out = []
     for i, (it, filters) in enumerate(runs):
-        profile = analyse(it.question, idf)
+        profile = analyse(it.question, idf, svc.retriever.language)
         hits = svc.retriever.search(it.question, k=k, filters=filters)
         answerable = it.answerable and filters is None
         a = Asked(it.id + ("/rejection" if filters else ""), it.set, it.question, answerable, profile.is_set)

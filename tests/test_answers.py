@@ -487,7 +487,7 @@ class Wording:
 
 
 def test_the_chinese_wording_is_the_reply_s_chinese_line(service):
-    from rag.crossling import chinese_wording
+    from rag.answer import chinese_wording
 
     llm = Wording("Sure, here it is:\n“会议由谁主持？”\n")
     assert chinese_wording("Who chaired the meeting?", llm, service.settings.prompts_dir) == "会议由谁主持？"

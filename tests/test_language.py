@@ -6,21 +6,22 @@ import pytest
 
 from rag.cache import WordTable, word_table
 from rag.crossling import NEWS_GLOSSARY, english_terms, stem, translations
-from rag.lexicon import is_abbreviation, is_pinyin_name, lexicon, person_names, pinyin
+from rag.language import language_for
+from rag.lexicon import is_abbreviation, is_pinyin_name, person_names, pinyin
 from rag.question import analyse
 
 
 def test_every_glossary_key_is_reachable_from_its_inflected_forms():
     for key, senses in NEWS_GLOSSARY.items():
-        assert translations(key)[english_terms(key)[0]] == senses, key
-    assert translations("chaired")["chair"] == NEWS_GLOSSARY["chair"]
-    assert translations("exceeded")[stem("exceeded")] == NEWS_GLOSSARY["exceed"]
+        assert translations(key, language_for(None).english())[english_terms(key)[0]] == senses, key
+    assert translations("chaired", language_for(None).english())["chair"] == NEWS_GLOSSARY["chair"]
+    assert translations("exceeded", language_for(None).english())[stem("exceeded")] == NEWS_GLOSSARY["exceed"]
 
 
 def test_dictionary_senses_split_at_semicolons_and_phrases_are_looked_up_whole():
     # CC-CEDICT's "country; nation; state" is three translations: 国家 is the commonest, not the last
-    assert translations("country")["country"][0] == "国家"
-    assert translations("Who was the acting mayor this year?") == {
+    assert translations("country", language_for(None).english())["country"][0] == "国家"
+    assert translations("Who was the acting mayor this year?", language_for(None).english()) == {
         "acting": ["代理"],
         "this year": ["今年"],
         "mayor": ["市长"],
@@ -38,7 +39,7 @@ def test_abbreviations_take_characters_across_words_not_a_prefix():
 
 
 def test_synonyms_come_from_cilin_groups():
-    assert "举行" in lexicon().synonyms("召开")
+    assert "举行" in language_for(None).lexicon().synonyms("召开")
 
 
 @pytest.mark.parametrize("text, near", [("党政主要领导出席。", False), ("这是问题的核心。", True)])

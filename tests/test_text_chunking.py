@@ -104,7 +104,7 @@ def test_the_memory_mapped_word_list_cuts_exactly_like_jieba_s_dict(tmp_path):
 
     script = (
         "import json, sys, jieba; from pathlib import Path; from rag import text; from rag.lexicon import person_names\n"
-        "from rag.language import Language, install; install(Language(Path(sys.argv[1])))\n"
+        "from rag.language import language_for; language_for(Path(sys.argv[1]))\n"
         "s = '常州市委副书记、代理市长盛蕾主持会议，到2025年上市企业超过150家，高企数量实现倍增。Who chaired it?'\n"
         "tags = [list(p) for p in text.posseg().lcut(s)]\n"
         "print(json.dumps([text.words(s), text.precise_words(s), list(person_names(s)), tags, type(jieba.dt.FREQ).__name__,\n"
