@@ -13,9 +13,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
-from .config import TOP_K_MAX, TOP_K_MIN
-from .errors import NotIngested, RagError
+from .config import TOP_K_MAX, TOP_K_MIN, load_settings
+from .errors import ConfigError, NotIngested, QuestionError, RagError
 from .records import Filters, embedder_profile
+from .text import nfkc
+
+# The pipeline's modules (service, ingest, answer, summarize, web) are imported by the commands that
+# use them, so that `rag --help` and a bad argument answer before numpy, jieba or the store load.
 
 if TYPE_CHECKING:
     from .llm import OnToken
@@ -47,7 +51,6 @@ def handle_errors(func: Callable) -> Callable:
 
 def _service(**changes: object):
     """The service from the settings, with the command line's `changes` to them."""
-    from .config import load_settings
     from .service import Service
 
     return Service.from_settings(load_settings().model_copy(update=changes))
@@ -200,8 +203,6 @@ class _progress:
 @handle_errors
 def search(query: str, k: int, doc, since, until, category, as_json: bool) -> None:
     """Show the paragraphs that best match QUERY (dense + BM25, fused)."""
-    from .errors import QuestionError
-    from .text import nfkc
 
     if not nfkc(query):
         raise QuestionError("the query is empty")
@@ -276,7 +277,6 @@ def _label(ans) -> str:
 def print_answer(ans, streamed: str | None = None, drafted: bool = False) -> None:
     """Human-readable answer: label, text (unless already streamed unchanged), status, sources.
     `drafted`: the extractive answer was shown while the model wrote."""
-    from .text import nfkc
 
     if streamed is None:
         click.echo(click.style(f"[{_label(ans)}]", dim=True))
@@ -395,7 +395,6 @@ def ask(question, file, k, doc, since, until, category, extractive, model, as_js
     Exit codes: 0 answered or partial, 3 not found, 2 bad input or configuration, 1 internal failure.
     """
     from .answer import answer as run_answer
-    from .errors import QuestionError
 
     svc = _service(**({"llm_model": model} if model else {}))
     llm = None if extractive else svc.llm()
@@ -504,7 +503,6 @@ def summarize(doc_id, lang, extractive, as_json) -> None:
 @handle_errors
 def serve(host: str, port: int, no_auth: bool) -> None:
     """Start the chat page (Gradio)."""
-    from .errors import ConfigError
     from .web import is_loopback
     from .web import serve as run_serve
 

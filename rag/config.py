@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .errors import ConfigError
+
 
 def _prompts_dir() -> Path:
     """The templates: the checkout's prompts/ (editable install, source tree), else the copy an
@@ -178,8 +180,6 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read settings now (so tests can change RAG_HOME between calls); errors become ConfigError."""
     from pydantic import ValidationError
-
-    from .errors import ConfigError
 
     try:
         return Settings(**overrides)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from . import cache
-from .text import STOPWORDS
+from .text import STOPWORDS, ensure_jieba
 
 # English word → Chinese candidates: a dict when built in memory, else a cache.WordTable file
 EnglishIndex = Mapping[str, Iterable[str]] | cache.WordTable
@@ -167,8 +167,6 @@ def _build() -> dict[str, list[str]]:
 
     freq = jieba.dt.FREQ if jieba.dt.initialized else {}
     if not freq:
-        from .text import ensure_jieba
-
         ensure_jieba()
         freq = jieba.dt.FREQ
     scored: dict[str, dict[str, float]] = defaultdict(dict)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .chunking import CHUNKER_VERSION, chunk_article, embed_text
 from .embeddings import Embedder, keeps_sentences
-from .errors import InputFileError, UserError
+from .errors import InputFileError, NotIngested, UserError
 from .loader import MAX_FILE_BYTES, find_posts, load_article
 from .locks import file_lock
 from .records import Article, Chunk, DocInfo, IngestReport
@@ -325,8 +325,6 @@ def ingest(
 
 def remove(doc_id: str, store: Store) -> int:
     """Remove one document; returns the number of chunks removed."""
-    from .errors import NotIngested
-
     if doc_id not in store.docs() and not store.stored_chunk_ids(doc_id):
         raise NotIngested.no_document(doc_id)
     return store.delete_doc(doc_id)

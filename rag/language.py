@@ -16,10 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .crossling import EnglishIndex, load_index
+from .lexicon import Lexicon
+from .text import use_jieba_home
+
 if TYPE_CHECKING:
     from .config import Settings
-    from .crossling import EnglishIndex
-    from .lexicon import Lexicon
 
 
 @dataclass(eq=False)
@@ -41,8 +43,6 @@ class Language:
         """Synonyms and abbreviations (its tables load on first use)."""
         with self._lock:
             if self._lexicon is None:
-                from .lexicon import Lexicon
-
                 self._lexicon = Lexicon(self.cache_dir)
             return self._lexicon
 
@@ -50,8 +50,6 @@ class Language:
         """The English→Chinese word index (cached under home/cache; ≈2 s to build)."""
         with self._lock:
             if self._english is None:
-                from .crossling import load_index
-
                 self._english = load_index(self.cache_dir)
             return self._english
 
@@ -60,8 +58,6 @@ class Language:
 def language_for(home: Path | None) -> Language:
     """The resources of `home` (None: kept in memory only), one per home in a process: their tables
     are read-only once loaded, so two services of one home share them (a cache, not a setting)."""
-    from .text import use_jieba_home
-
     if home is not None:
         use_jieba_home(home)
     return Language(home)

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import cache
+from .store import doc_of
 from .text import STOPWORDS, words
 
 # Okapi BM25 constants: the usual k1=1.2; b=0.5 rather than the usual 0.75, because chunks are
@@ -94,8 +95,6 @@ class BM25Index:
     def docs_with_all(self, terms: Sequence[str]) -> set[str] | None:
         """The posts whose chunks hold every one of `terms` that the index knows (a name no post
         holds narrows nothing); None when it knows none of them."""
-        from .store import doc_of
-
         out: set[str] | None = None
         for term in dict.fromkeys(terms):
             t = self.term_id.get(term)

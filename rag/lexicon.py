@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import cache
+from .text import ensure_jieba
 
 # Cilin "=" groups larger than this are topics ("人, 士, 人物…"), not interchangeable words.
 MAX_SYNONYM_GROUP = 12
@@ -181,8 +182,6 @@ def person_names(text: str) -> tuple[str, ...]:
     """Chinese personal names in a text: a common surname and one or two characters that the
     word list does not know as a word (陈金虎, 盛蕾) or that follow a title, as jieba cuts them."""
     import jieba
-
-    from .text import ensure_jieba
 
     ensure_jieba()
     freq = jieba.dt.FREQ

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .crossling import english_terms, translations
 from .language import Language, language_for
 from .lexicon import ROLE_RE, person_names
-from .text import could_be_year, has_cjk, named, nfkc, number_values, precise_words
+from .text import could_be_year, has_cjk, named, nfkc, number_values, posseg, precise_words
 
 # The not-found sentinel: one constant per answer language, shared by the code, prompts and tests.
 SENTINEL_ZH = "文中未提及。"
@@ -181,8 +182,6 @@ _PROPER_TAGS = ("nr", "ns", "nt", "nz", "j", "eng", "nrt", "nrfg")
 @lru_cache(maxsize=256)  # retrieval reads a question's names, then its analysis reads them again
 def tagged_nouns(question: str) -> tuple[frozenset[str], frozenset[str]]:
     """The question's nouns, and those of them that are names (jieba's part-of-speech tags)."""
-    from .text import posseg
-
     pseg = posseg()
     tagged = [(w.lower(), flag) for w, flag in pseg.lcut(nfkc(question))]
     return (
@@ -228,8 +227,6 @@ def analyse(question: str, idf: IdfFn, language: Language | None = None) -> Ques
     english = not has_cjk(q)
     terms: list[Term] = []
     if english:
-        from .crossling import english_terms, translations
-
         senses = translations(q, language.english())
         # a capitalized word past the first, standing alone, is a name (Changzhou, Tripoli): the
         # article must name it (a capitalized phrase is a title that Chinese says in other words:

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from .errors import UserError
+
 
 @dataclass(frozen=True)
 class Article:
@@ -107,8 +109,6 @@ class Filters:
     def build(cls, doc_ids=(), since: str | None = None, until: str | None = None, categories=()) -> Filters:
         """Filters from user input; a date that is not YYYY-MM-DD is a UserError naming the field."""
         import datetime as dt
-
-        from .errors import UserError
 
         since, until = (since or "").strip() or None, (until or "").strip() or None
         for name, value in (("since", since), ("until", until)):

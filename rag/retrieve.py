@@ -15,6 +15,7 @@ from .embeddings import Embedder, KeptSentences, keeps_sentences
 from .errors import NotIngested
 from .language import Language, language_for
 from .lexical import BM25Index, index_tokens, load_or_update
+from .question import tagged_nouns
 from .records import Article, Chunk, DocInfo, Filters, Hit
 from .store import Store, doc_of
 from .text import has_cjk
@@ -360,8 +361,6 @@ def _favour_strong_documents(fused: dict[str, float], weight: float) -> dict[str
 
 def _names(query: str) -> list[str]:
     """The names in a Chinese query (places, people, bodies: jieba's proper-noun tags) as index terms."""
-    from .question import tagged_nouns
-
     return [t for name in sorted(tagged_nouns(query)[1]) for t in _whole(name)]
 
 

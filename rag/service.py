@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .config import Settings, load_settings
 from .embeddings import Embedder, make_embedder
 from .language import Language
+from .llm import OpenAIChat
 from .retrieve import Retriever
 from .store import Store
 
@@ -34,7 +35,5 @@ class Service:
     def llm(self):
         """The chat model, or None when no endpoint is configured (offline: extractive answers)."""
         if self._llm is None and self.settings.llm_configured:
-            from .llm import OpenAIChat
-
             self._llm = OpenAIChat.from_settings(self.settings)
         return self._llm

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from functools import lru_cache, partial
 from pathlib import Path
 
+from . import cache
+
 # A sentence ends at a full-width or ASCII terminator, with any closing quotes that follow it.
 # ASCII '.' ends a sentence only before whitespace/end, so 2.5万亿 stays whole.
 _SENT_END = re.compile(r"([。！？；!?;]+[”’」』）)\"']*|\.(?=\s|$)[”’」』）)\"']*|\n+)")
@@ -252,8 +254,6 @@ def _save_tags(folder: Path, table: dict[str, str]) -> None:
 def _save_arrays(folder: Path, arrays: list) -> None:
     """Each (name, array) saved atomically, in order: the last one present means all are."""
     import numpy as np
-
-    from . import cache
 
     for name, arr in arrays:
         if not cache.write_atomically(folder / name, partial(np.save, arr=arr)):
