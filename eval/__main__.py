@@ -117,6 +117,7 @@ def score_row(it: Item, ans: dict, elapsed: float) -> dict:
         "status": ans["status"],
         "answer": ans["answer"],
         "mode": ans["mode"],
+        "confidence": ans.get("confidence"),  # the reader's, whichever mode answered: bars are chosen on it
         "warnings": ans["warnings"],
         "cited": sorted([d, p] for d, p in cited),
         "gold": [list(g) for g in it.gold],
