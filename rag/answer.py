@@ -126,8 +126,9 @@ def reader_model(settings: Settings, embedder_name: str) -> Model:
         ) from None
 
 
-# An English question over Chinese blocks: a small model, shown only the English, often says the
-# blocks do not answer it; shown the Chinese wording it searches with too, it finds the sentence.
+# An English question over Chinese blocks: the model also reads the Chinese wording it searched
+# with (a small model says "not found" of most English questions; on the dev slice's four English
+# questions the wording alone changed nothing: eval/reports/llm-qwen2.5-coder-1.5b-dev-2026-12-05/).
 WORDING_NOTE = "{question}\n(The same question in Chinese: {wording} Answer in English.)"
 
 
