@@ -1,4 +1,4 @@
-"""Summaries with citations: LLM map-reduce over paragraphs, or extractive offline."""
+"""Summaries with citations: an LLM summary in parts over the paragraphs, or extractive offline."""
 
 from __future__ import annotations
 
