@@ -203,7 +203,6 @@ class _progress:
 @handle_errors
 def search(query: str, k: int, doc, since, until, category, as_json: bool) -> None:
     """Show the paragraphs that best match QUERY (dense + BM25, fused)."""
-
     if not nfkc(query):
         raise QuestionError("the query is empty")
     filters = _filters(doc, since, until, category)
@@ -277,7 +276,6 @@ def _label(ans) -> str:
 def print_answer(ans, streamed: str | None = None, drafted: bool = False) -> None:
     """Human-readable answer: label, text (unless already streamed unchanged), status, sources.
     `drafted`: the extractive answer was shown while the model wrote."""
-
     if streamed is None:
         click.echo(click.style(f"[{_label(ans)}]", dim=True))
         click.echo(ans.answer)

@@ -145,7 +145,8 @@ class _Writer:
         sentences: dict[str, str] = {}  # text → its post (a paragraph split in parts repeats one)
         if keeps_sentences(self.embedder):
             for a, c in new:
-                sentences.update((s, a.doc_id) for s in readable_sentences(c.text) if s not in sentences)
+                for s in readable_sentences(c.text):
+                    sentences.setdefault(s, a.doc_id)
         texts = list(sentences)
         kept: list[list[float]] = []
         for lo in range(0, len(texts), EMBED_SLICE):
