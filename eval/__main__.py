@@ -60,7 +60,7 @@ NEW_SEED = re.compile(r"^(held-out|dev, written)")
 
 
 def _random_retriever(svc):
-    from rag.retrieve import Retriever
+    from rag.retrieval.retrieve import Retriever
 
     class RandomRetriever(Retriever):
         """Sabotage: k random paragraphs of random posts (of those the filters allow)."""
@@ -82,9 +82,9 @@ def _random_retriever(svc):
 
 def _dump_answer(question: str, *, retriever, k: int, filters=None, **_):
     """Sabotage: every sentence of every retrieved paragraph, each cited (then verified)."""
+    from rag.language.text import split_sentences
     from rag.records import Answer
-    from rag.text import split_sentences
-    from rag.verify import verify
+    from rag.verification.verify import verify
 
     hits = retriever.search(question, k=k, filters=filters)
     raw = "".join(
@@ -251,9 +251,9 @@ def column_name(col: tuple[str, str, bool]) -> str:
 
 
 def run_mode(mode: str, args, svc, sets: dict[str, list[Item]], llm) -> dict:
-    from rag.answer import answer
+    from rag.answering.answer import answer
+    from rag.answering.summarize import summarize
     from rag.records import Filters
-    from rag.summarize import summarize
 
     retriever = _random_retriever(svc) if args.sabotage == "random-retriever" else svc.retriever
     k = 1 if args.sabotage == "top1" else args.k
@@ -565,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from rag.config import load_settings
-    from rag.service import Service
+    from rag.interfaces.service import Service
 
     t0 = time.perf_counter()
     home = corpus_home(args.store_dir, log=lambda s: print(s, file=sys.stderr))
@@ -609,7 +609,7 @@ def main(argv: list[str] | None = None) -> int:
         llm, server = None, None
         svc = Service.from_settings(settings.model_copy())
         if mode == "mock":
-            from rag.llm import OpenAIChat
+            from rag.answering.llm import OpenAIChat
 
             from .fake_llm import FakeLLMServer
 
@@ -620,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
         elif mode == "llm":
             if not settings.llm_configured:
                 raise SystemExit("--mode llm needs OPENAI_API_KEY and/or OPENAI_BASE_URL")
-            from rag.llm import OpenAIChat
+            from rag.answering.llm import OpenAIChat
 
             llm = OpenAIChat.from_settings(
                 settings.model_copy(update={"llm_model": args.model}) if args.model else settings

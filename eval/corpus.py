@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.embeddings import name_slug
+from rag.store.embeddings import name_slug
 
 from .data import CRUD_DIR, EVAL_DIR, TRAIN_DIR
 
@@ -80,7 +80,7 @@ def save_vectors(cache: dict[str, np.ndarray], keep: set[str], path: Path) -> No
 
 
 def corpus_files() -> list[Path]:
-    from rag.loader import find_posts
+    from rag.ingest.loader import find_posts
 
     return find_posts(CORPUS_FOLDERS)
 
@@ -91,7 +91,7 @@ def train_files() -> list[Path]:
     get wrong and a test question's post is never seen in training."""
     import json
 
-    from rag.loader import find_posts
+    from rag.ingest.loader import find_posts
 
     from .data import SETS, load_sets
 
@@ -107,7 +107,7 @@ def train_files() -> list[Path]:
 
 def stamp(embedder, budget: int, files: Sequence[Path] | None = None) -> str:
     """Changes whenever a post, the embedder, the chunk budget or the build changes."""
-    from rag.chunking import CHUNKER_VERSION
+    from rag.ingest.chunking import CHUNKER_VERSION
 
     h = hashlib.sha1(
         f"{CORPUS_VERSION}\x1f{CHUNKER_VERSION}\x1f{embedder.name}\x1f{embedder.version}\x1f{budget}".encode()
@@ -132,13 +132,13 @@ def train_home(out_dir: Path = DEFAULT_OUT, *, use_cache: bool = True, log=print
 def build_home(name: str, files: list[Path], out_dir: Path, *, use_cache: bool = True, log=print) -> Path:
     """A RAG_HOME `name-<embedder>-<stamp>` holding `files`, passage vectors read from and written
     to that corpus's cache file (`vector_cache`)."""
-    from rag.chunking import chunk_article, embed_text
     from rag.config import load_settings
-    from rag.embeddings import make_embedder
-    from rag.ingest import ingest
-    from rag.loader import load_article
+    from rag.ingest.chunking import chunk_article, embed_text
+    from rag.ingest.loader import load_article
+    from rag.ingest.pipeline import ingest
+    from rag.interfaces.service import Service
     from rag.locks import file_lock
-    from rag.service import Service
+    from rag.store.embeddings import make_embedder
 
     probe = load_settings(RAG_HOME=out_dir / "probe")
     embedder = make_embedder(probe)

@@ -132,7 +132,7 @@ def load_train(path: Path = TRAIN_QUESTIONS) -> list[Item]:
     Rows whose reference answer is inside the question, or is a bare number (it would match 150家 and
     第150期 alike), are left out: they teach nothing sound about where an answer is. Gold paragraphs are the paragraphs of `answer_in_docs` that hold the
     answer (`gold_paragraphs`)."""
-    from rag.loader import load_article
+    from rag.ingest.loader import load_article
 
     from .score import fact_found
 

@@ -8,7 +8,7 @@ The reply quotes the context sentences that best match the question, each with i
 [n] marker, or says the sentinel named in the system prompt when nothing matches. A question in
 two parts ("…多少家？…是多少？") is answered part by part, with the sentinel for a part nothing
 matches. An English question is matched through the Chinese words its words translate to
-(CC-CEDICT, as `rag.crossling` does) and answered in English: a word-by-word gloss of the
+(CC-CEDICT, as `rag.language.crossling` does) and answered in English: a word-by-word gloss of the
 chosen sentences (dictionary senses, pinyin for names, amounts in English scale words).
 
 Like a real server it stops at the request's `max_tokens`, with `finish_reason: "length"`.
@@ -109,8 +109,8 @@ def _match(question: str):
     if not _english(question):
         terms = _bigrams(question)
         return lambda sent: len(terms & _bigrams(sent)) / (len(terms) or 1)
-    from rag.crossling import translations
-    from rag.language import language_for
+    from rag.language.crossling import translations
+    from rag.language.resources import language_for
 
     groups = [(w, zh) for w, zh in translations(question, language_for(None).english()).items()]
 
@@ -194,7 +194,7 @@ def _cite(sentence: str, n: int, english: bool = False) -> str:
 
 @lru_cache(maxsize=1)
 def _zh_en() -> dict[str, str]:
-    """Chinese word → its first short CC-CEDICT sense (the dictionary `rag.crossling` reads)."""
+    """Chinese word → its first short CC-CEDICT sense (the dictionary `rag.language.crossling` reads)."""
     import importlib.util
     from pathlib import Path
 
@@ -230,7 +230,7 @@ _EN_SCALES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
 
 def _english_amounts(sentence: str) -> str:
     """Chinese amounts in English scale words: 2.5万亿元 → 2.5 trillion yuan, 8000亿 → 800 billion."""
-    from rag.text import UNIT_SCALE
+    from rag.language.text import UNIT_SCALE
 
     def say(m: re.Match) -> str:
         value = float(m.group(1)) * UNIT_SCALE[m.group(2)]
@@ -309,7 +309,7 @@ def _wrong_role(name: str, blocks: list[tuple[int, str, str]]) -> str:
 
 
 def _numbers_in(text: str) -> set[float]:
-    from rag.text import number_values
+    from rag.language.text import number_values
 
     return number_values(text)
 
@@ -418,8 +418,8 @@ def _summary(blocks: list[tuple[int, str]]) -> str:
 def translate(question: str) -> str:
     """An English question in Chinese words: each content word's first dictionary sense (the
     look-ups retrieval makes of it), the word itself where there is none."""
-    from rag.crossling import translations
-    from rag.language import language_for
+    from rag.language.crossling import translations
+    from rag.language.resources import language_for
 
     return (
         "".join(zh[0] if zh else w for w, zh in translations(question, language_for(None).english()).items())
@@ -663,7 +663,7 @@ class FakeLLMServer:
 
 def _count(text: str) -> int:
     try:
-        from rag.tokens import count
+        from rag.language.tokens import count
 
         return count(text)
     except Exception:  # noqa: BLE001 - usage is informative only
@@ -672,7 +672,7 @@ def _count(text: str) -> int:
 
 def _truncate(text: str, max_tokens: int) -> str:
     try:
-        from rag.tokens import truncate
+        from rag.language.tokens import truncate
 
         return truncate(text, max_tokens)
     except Exception:  # noqa: BLE001 - without the tokenizer, a character is a token

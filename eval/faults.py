@@ -33,15 +33,15 @@ def _questions(sets: dict[str, list[Item]], fault: str) -> list[Item]:
 
 
 def _present(claim: str, answer: str) -> bool:
-    from rag.verify import MARKER_RE
+    from rag.verification.verify import MARKER_RE
 
     return normalize(claim.rstrip("。.")) in normalize(MARKER_RE.sub("", answer))
 
 
 def _cited_right(claim: str, source: str, ans) -> bool:
     """The answer's sentence holding `claim` cites a paragraph that holds `source`."""
-    from rag.text import nfkc
-    from rag.verify import split_claims
+    from rag.language.text import nfkc
+    from rag.verification.verify import split_claims
 
     by_n = {c.n: c for c in ans.citations}
     for c in split_claims(ans.answer):
@@ -52,8 +52,8 @@ def _cited_right(claim: str, source: str, ans) -> bool:
 
 def fault_suite(sets: dict[str, list[Item]], svc, settings, server, k: int, split: str) -> dict:
     """The planted claims of every fault mode, on the questions of one split."""
-    from rag.answer import answer
-    from rag.llm import OpenAIChat
+    from rag.answering.answer import answer
+    from rag.answering.llm import OpenAIChat
 
     by_fault: dict[str, dict] = {}
     survivors: list[str] = []

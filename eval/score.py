@@ -7,10 +7,10 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from rag.question import is_note
-from rag.text import NUMBER_RE, STOPWORDS, UNIT_SCALE, has_cjk, nfkc, number_values, words
-from rag.timewords import implied_years
-from rag.verify import MARKER_RE, split_claims
+from rag.analysis.question import is_note
+from rag.language.text import NUMBER_RE, STOPWORDS, UNIT_SCALE, has_cjk, nfkc, number_values, words
+from rag.language.timewords import implied_years
+from rag.verification.verify import MARKER_RE, split_claims
 
 _SPACES = re.compile(r"[\s,，]+")
 _QUOTES = re.compile(r"[“”‘’「」『』\"']")
@@ -192,8 +192,8 @@ def citation_checks(ans: dict) -> dict[str, float | int]:
             if has_cjk(claim.text):
                 shares_words = bool(cw & _content(c["text"]))
             else:  # English over Chinese: a word of the claim whose dictionary senses are in the paragraph
-                from rag.crossling import coverage
-                from rag.language import language_for
+                from rag.language.crossling import coverage
+                from rag.language.resources import language_for
 
                 shares_words = coverage(claim.text, c["text"], language_for(None).english()) > 0
             relevant += shares_words or bool(nums & number_values(c["text"]))

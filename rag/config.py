@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .errors import ConfigError
+from rag.errors import ConfigError
 
 
 def _prompts_dir() -> Path:
@@ -20,6 +20,8 @@ def _prompts_dir() -> Path:
 
 
 PROMPTS_DIR = _prompts_dir()
+# The fitted files the wheel carries (fusion weights, the reader's models): rag/data/.
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 # One range for the number of paragraphs retrieved, wherever it is set (RAG_TOP_K, -k, the page).

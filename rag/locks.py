@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import StoreError
+from rag.errors import StoreError
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .errors import UserError
+from rag.errors import UserError
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@
 
 A rule stays a hard rule beside the learned reader only if this table shows it earns its place
 (STYLE.md, habit 11). Each row is one in-process run of `python -m eval --mode extractive --split
-dev` with one rule of rag.extractive.choose made a no-op (the rule's function replaced in the
+dev` with one rule of rag.answering.extractive.choose made a no-op (the rule's function replaced in the
 module for that run only: an ablation, not a code path). Dev figures only: in-sample for the rules,
 which were written against dev questions.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# rule → (the name rag.extractive reads it by, its value when switched off)
+# rule → (the name rag.answering.extractive reads it by, its value when switched off)
 RULES = {
     "name_conflict": ("name_conflict", lambda *a, **k: False),  # another province or work
     "years_unsaid": ("years_unsaid", lambda *a, **k: False),  # a paragraph that never says the year
@@ -45,7 +45,7 @@ def run(out: Path) -> dict:
 
 
 def main() -> None:
-    import rag.extractive as reader
+    import rag.answering.extractive as reader
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rules", default=",".join(RULES))

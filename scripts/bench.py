@@ -49,9 +49,9 @@ def main() -> None:
     print(f"peak RSS of any CLI process: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024} MB")
 
     from eval.data import load_seed
-    from rag.answer import answer
+    from rag.answering.answer import answer
     from rag.config import load_settings
-    from rag.service import Service
+    from rag.interfaces.service import Service
 
     svc = Service.from_settings(load_settings(RAG_HOME=home))
     items = load_seed()
@@ -80,7 +80,7 @@ def web(svc) -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from rag.web import serve
+    from rag.interfaces.web import serve
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

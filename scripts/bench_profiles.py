@@ -23,11 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from eval.data import load_seed  # noqa: E402
-from rag.answer import answer  # noqa: E402
+from rag.answering.answer import answer  # noqa: E402
 from rag.config import load_settings  # noqa: E402
-from rag.embeddings import SentenceTransformerEmbedder, VectorMemo  # noqa: E402
-from rag.ingest import ingest  # noqa: E402
-from rag.service import Service  # noqa: E402
+from rag.ingest.pipeline import ingest  # noqa: E402
+from rag.interfaces.service import Service  # noqa: E402
+from rag.store.embeddings import SentenceTransformerEmbedder, VectorMemo  # noqa: E402
 
 QUALITY = f"sentence-transformers:{ROOT / 'models' / 'embeddinggemma-300m'}"
 

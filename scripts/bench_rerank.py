@@ -12,10 +12,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eval.data import load_seed
+from rag.answering.extractive import read, sentence_similarity
 from rag.config import load_settings
-from rag.extractive import read, sentence_similarity
-from rag.ingest import ingest
-from rag.service import Service
+from rag.ingest.pipeline import ingest
+from rag.interfaces.service import Service
 
 home = Path(tempfile.mkdtemp())
 svc = Service.from_settings(load_settings(RAG_HOME=home))

@@ -20,8 +20,8 @@ from eval.corpus import corpus_home  # noqa: E402
 from eval.data import load_sets  # noqa: E402
 from eval.retrieval import retrieval_metrics, retrieval_rows  # noqa: E402
 from rag.config import load_settings  # noqa: E402
-from rag.retrieve import Retriever  # noqa: E402
-from rag.service import Service  # noqa: E402
+from rag.interfaces.service import Service  # noqa: E402
+from rag.retrieval.retrieve import Retriever  # noqa: E402
 
 
 def distracted_home(n: int) -> Path:
@@ -30,7 +30,7 @@ def distracted_home(n: int) -> Path:
 
     from distractors import write  # scripts/ is on sys.path when this file runs
 
-    from rag.ingest import ingest
+    from rag.ingest.pipeline import ingest
 
     tmp = Path(tempfile.mkdtemp(prefix="rag-bench-"))
     write(tmp / "posts", n)

@@ -124,7 +124,7 @@ def bench_ingest(sizes: list[int], repeat: int, work: Path) -> None:
         "into a RAG_HOME that does not exist yet (Chroma's files, jieba's dictionary cache and the "
         "lexical index are all created); *existing home*: into a home that already holds the seed "
         "article (the usual case of adding posts). Below 500 new chunks the lexical index takes them "
-        "at the first question (`INDEX_AT_INGEST` in `rag/cli.py`).\n"
+        "at the first question (`INDEX_AT_INGEST` in `rag/interfaces/cli.py`).\n"
     )
     print(
         "| posts | chars | home | floor wall s | floor CPU s | ingest wall s | ingest CPU s | wall ratio | CPU ratio | re-ingest s |"
@@ -195,8 +195,8 @@ def build_home(home: Path, corpus: Path, chroma_url: str | None = None):
     """A store holding `corpus`, ingested in-process with vectors from the eval's cache."""
     from eval.corpus import CachedEmbedder, load_vectors, vector_cache
     from rag.config import load_settings
-    from rag.ingest import ingest
-    from rag.service import Service
+    from rag.ingest.pipeline import ingest
+    from rag.interfaces.service import Service
 
     extra = {"RAG_CHROMA_URL": chroma_url} if chroma_url else {}
     settings = load_settings(RAG_HOME=home, **extra)
@@ -258,8 +258,8 @@ def bench_cold(repeat: int, work: Path) -> None:
 
 def in_process(home: Path, corpus: Path, chroma_url: str | None) -> dict:
     """Ingest (vectors from the eval cache), the lexical index built and loaded, search and ask."""
-    from rag.answer import answer
-    from rag.retrieve import Retriever
+    from rag.answering.answer import answer
+    from rag.retrieval.retrieve import Retriever
 
     svc, out = build_home(home, corpus, chroma_url)
     settings = svc.settings

@@ -31,9 +31,9 @@ from eval.corpus import corpus_home  # noqa: E402
 from eval.data import load_sets  # noqa: E402
 from eval.retrieval import retrieval_metrics, retrieval_rows  # noqa: E402
 from rag.config import load_settings  # noqa: E402
-from rag.retrieve import FUSION_FILE, Fusion, Retriever, fusion_for  # noqa: E402
-from rag.service import Service  # noqa: E402
-from rag.text import has_cjk  # noqa: E402
+from rag.interfaces.service import Service  # noqa: E402
+from rag.language.text import has_cjk  # noqa: E402
+from rag.retrieval.retrieve import FUSION_FILE, Fusion, Retriever, fusion_for  # noqa: E402
 
 LEXICAL = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)  # BM25's vote against the dense one's 1
 DOC = (0.0, 0.5, 1.0)  # the share by which a post's summed evidence raises its paragraphs

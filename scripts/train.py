@@ -12,10 +12,10 @@ corpus (their posts and the eval corpus's unused distractor posts, eval.corpus.t
 sentence of the top-k paragraphs is an example, positive when it holds the reference answer. The
 benchmark's 无法推断 questions, and every answerable question asked again without its posts, give
 negatives only. Three scorers are fitted, each a file the package reads without scikit-learn
-(rag.learned): the sentence scorer (first stage), the second stage on the likeliest few
+(rag.answering.learned): the sentence scorer (first stage), the second stage on the likeliest few
 sentences (first-stage logit and the question ↔ sentence similarity of the profile's embedder:
 RAG_EMBEDDER's, the bundled e5 for the light profile), and the gate on each question's best
-sentence (answerable or not). Each profile's reader is its own file (rag.extractive.model_file). Dev questions (eval corpus, seed
+sentence (answerable or not). Each profile's reader is its own file (rag.answering.extractive.model_file). Dev questions (eval corpus, seed
 and CRUD-RAG sets, never test) choose the family, the answer bar (the best balanced accuracy whose
 false not-found stays at or under MAX_FALSE_NOT_FOUND in each set) and the list ratio. Nothing
 random is left unseeded: two runs on the same data write the same file.
@@ -42,8 +42,8 @@ sys.path.insert(0, str(ROOT))
 from eval.corpus import corpus_home, train_home  # noqa: E402
 from eval.data import SETS, TRAIN_QUESTIONS, Item, load_sets, load_train  # noqa: E402
 from eval.score import fact_found  # noqa: E402
-from rag.extractive import RERANK_TOP, profile_file, similarity_signal  # noqa: E402
-from rag.learned import Scorer, logit, sigmoid  # noqa: E402
+from rag.answering.extractive import RERANK_TOP, profile_file, similarity_signal  # noqa: E402
+from rag.answering.learned import Scorer, logit, sigmoid  # noqa: E402
 
 # The answer bar keeps false not-found on dev's answerable questions, in each set, at or under this
 # share (a wrong "not found" costs the user the whole answer), then is the best balanced accuracy.
@@ -79,13 +79,13 @@ class Asked:
 
 def ask_all(home: Path, items: Sequence[Item], k: int, log=print) -> list[Asked]:
     """Every item asked with its posts and, when answerable with known posts, without them."""
+    from rag.analysis.evidence import gather
+    from rag.analysis.question import analyse
+    from rag.answering.extractive import candidates
     from rag.config import load_settings
-    from rag.evidence import gather
-    from rag.extractive import candidates
-    from rag.question import analyse
+    from rag.interfaces.service import Service
+    from rag.language.timewords import annotate
     from rag.records import Filters
-    from rag.service import Service
-    from rag.timewords import annotate
 
     svc = Service.from_settings(load_settings(RAG_HOME=home))
     idf = svc.retriever.idf
@@ -133,7 +133,7 @@ def fit_logistic(
 
 
 def fit_trees(X: np.ndarray, y: np.ndarray, features: Sequence[str], params: dict, weight=None) -> Scorer:
-    """Gradient-boosted trees (scikit-learn), exported as nodes rag.learned reads."""
+    """Gradient-boosted trees (scikit-learn), exported as nodes rag.answering.learned reads."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     sw = balanced(y, weight)
@@ -198,7 +198,7 @@ def scores(s: Scorer, X: np.ndarray) -> np.ndarray:
 
 
 class Reader:
-    """Three scorers applied as rag.extractive applies them, over pre-computed candidates."""
+    """Three scorers applied as rag.answering.extractive applies them, over pre-computed candidates."""
 
     def __init__(self, sentence: Scorer, rerank: Scorer | None, gate: Scorer | None, similarity, top: int):
         self.sentence, self.rerank, self.gate, self.similarity, self.top = (
@@ -222,7 +222,7 @@ class Reader:
         top = order[: self.top]
         sims = self.similarity(a.question, [a.text[i] for i in top])
         for i, c in zip(top, sims):
-            a.x[i]["similarity"] = similarity_signal(c)  # as rag.extractive.scored sets it
+            a.x[i]["similarity"] = similarity_signal(c)  # as rag.answering.extractive.scored sets it
             ps[i] = self.rerank.probability({"logit": logit(ps[i]), "similarity": similarity_signal(c)})
         return sorted(((i, ps[i]) for i in top), key=lambda t: -t[1]) + [
             (i, ps[i]) for i in order[self.top :]
@@ -246,7 +246,7 @@ def cached_similarity(similarity, memo: dict[tuple[str, str], float] | None = No
 
 
 def fit_reader(family: str, train: list[Asked], similarity, top: int) -> Reader:
-    from rag.extractive import FEATURES, GATE_FEATURES, GATE_ONLY
+    from rag.answering.extractive import FEATURES, GATE_FEATURES, GATE_ONLY
 
     sent_features = [f for f in FEATURES if f not in GATE_ONLY]
     rows = [x for a in train for x in a.x]
@@ -417,8 +417,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     sets = tuple(args.sets.split(","))
     dev_items = [it for name, its in load_sets(sets).items() for it in its if it.split == "dev"]
     print(f"train: {len(items)} questions; dev: {len(dev_items)} questions")
-    from rag.embeddings import make_embedder
-    from rag.extractive import embedding_similarity, load_model
+    from rag.answering.extractive import embedding_similarity, load_model
+    from rag.store.embeddings import make_embedder
 
     if args.examples and Path(args.examples).exists():  # the questions as asked by an earlier run
         import pickle

@@ -37,8 +37,8 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 def seeded_home(tmp_path_factory) -> Path:
     """A RAG_HOME with the seed ingested by the real local embedder (shared, read-mostly)."""
     from rag.config import load_settings
-    from rag.ingest import ingest
-    from rag.service import Service
+    from rag.ingest.pipeline import ingest
+    from rag.interfaces.service import Service
 
     home = tmp_path_factory.mktemp("seeded")
     settings = load_settings(RAG_HOME=home)
@@ -51,7 +51,7 @@ def seeded_home(tmp_path_factory) -> Path:
 @pytest.fixture()
 def service(seeded_home, monkeypatch):
     from rag.config import load_settings
-    from rag.service import Service
+    from rag.interfaces.service import Service
 
     monkeypatch.setenv("RAG_HOME", str(seeded_home))
     return Service.from_settings(load_settings(RAG_HOME=seeded_home))

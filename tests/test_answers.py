@@ -5,13 +5,13 @@ import re
 
 import pytest
 
-from rag.answer import answer, clean_question, holds_asked_kind
+from rag.analysis.question import SENTINEL_EN, SENTINEL_ZH, analyse
+from rag.answering.answer import answer, clean_question, holds_asked_kind
+from rag.answering.llm import OpenAIChat, whole_sentences
+from rag.answering.prompts import load_all
+from rag.answering.summarize import summarize
 from rag.errors import QuestionError
-from rag.llm import OpenAIChat, whole_sentences
-from rag.prompts import load_all
-from rag.question import SENTINEL_EN, SENTINEL_ZH, analyse
-from rag.summarize import summarize
-from rag.verify import split_claims, verify
+from rag.verification.verify import split_claims, verify
 
 from .conftest import SEED_ID, said
 
@@ -183,9 +183,9 @@ def test_an_amount_must_be_of_the_asked_kind_and_subject(service, question, stat
 
 
 def test_prompt_templates_load_with_checked_variables(tmp_path):
+    from rag.answering.prompts import load_template
     from rag.config import PROMPTS_DIR
     from rag.errors import ConfigError
-    from rag.prompts import load_template
 
     assert set(load_all(PROMPTS_DIR)) == {"system", "answer", "summary", "translate"}
     (tmp_path / "answer.md").write_text("{{context}} {{question}} {{typo}}", encoding="utf-8")
@@ -249,7 +249,7 @@ def test_llm_misbehaviour_is_caught_by_verification(service, fake_llm, fault, wa
     )
     assert any(w.startswith(warning) for w in said(a.warnings))
     assert "[99]" not in a.answer
-    from rag.text import number_values
+    from rag.language.text import number_values
 
     cited = set().union(*(number_values(c.text) for c in a.citations)) if a.citations else set()
     assert number_values(a.answer.replace("[1]", "").replace("[2]", "")) <= cited
@@ -328,7 +328,7 @@ def test_over_long_context_is_cut_to_the_window(service, fake_llm):
     )
     assert any(w.startswith("context_truncated") for w in said(a.warnings))
     assert fake_llm.requests[-1]["body"]["max_tokens"] == 200
-    from rag import tokens
+    from rag.language import tokens
 
     msgs = fake_llm.requests[-1]["body"]["messages"]
     assert sum(tokens.count(m["content"]) for m in msgs) + 200 <= 1500
@@ -480,14 +480,14 @@ class Wording:
         self.calls: list[tuple[str, str]] = []
 
     def complete(self, system, user, max_tokens, on_token=None):
-        from rag.llm import Reply
+        from rag.answering.llm import Reply
 
         self.calls.append((system, user))
         return Reply(self.text, self.model)
 
 
 def test_the_chinese_wording_is_the_reply_s_chinese_line(service):
-    from rag.answer import chinese_wording
+    from rag.answering.answer import chinese_wording
 
     llm = Wording("Sure, here it is:\n“会议由谁主持？”\n")
     assert chinese_wording("Who chaired the meeting?", llm, service.settings.prompts_dir) == "会议由谁主持？"
@@ -573,7 +573,7 @@ def test_an_english_question_reaches_the_model_with_its_chinese_wording(service,
 
 
 def test_focus_keeps_the_first_blocks_of_the_reader_s_order():
-    from rag.answer import focus
+    from rag.answering.answer import focus
 
     hits = ["a", "b", "c", "d"]
     assert focus(hits, (3, 1, 4, 2), 2) == ["c", "a"]
@@ -583,8 +583,8 @@ def test_focus_keeps_the_first_blocks_of_the_reader_s_order():
 
 def test_a_short_post_is_summarized_in_fewer_sentences(fresh_home, fake_llm, tmp_path):
     from rag.config import load_settings
-    from rag.ingest import ingest
-    from rag.service import Service
+    from rag.ingest.pipeline import ingest
+    from rag.interfaces.service import Service
 
     from .conftest import write_post
 
@@ -607,10 +607,10 @@ def test_a_short_post_is_summarized_in_fewer_sentences(fresh_home, fake_llm, tmp
     ],
 )
 def test_the_fallback_policy_for_a_model_s_not_found(warning, confidence, check):
-    from rag.answer import llm_fallback
-    from rag.extractive import Reading
+    from rag.answering.answer import llm_fallback
+    from rag.answering.extractive import Reading
     from rag.records import Notice
-    from rag.verify import Verified
+    from rag.verification.verify import Verified
 
     profile = analyse("到2025年上市企业超过多少家？", lambda w: 1.0)
     notes = [Notice(warning, "nothing in the answer could be checked")] if warning else []

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from rag import __version__
-from rag.cli import main
+from rag.interfaces.cli import main
 
 from .conftest import ROOT, SEED_ID, write_post
 

@@ -203,9 +203,9 @@ def test_cached_vectors_are_the_live_model_s():
     """The cache holds this embedder's vectors: the same direction as the live model's (cosine),
     not the same last digits (another CPU's arithmetic moves components by ~1e-3)."""
     from eval.corpus import CORPUS_FOLDERS, load_vectors, text_key, vector_cache
-    from rag.chunking import chunk_article, embed_text
-    from rag.embeddings import LocalE5Embedder
-    from rag.loader import find_posts, load_article
+    from rag.ingest.chunking import chunk_article, embed_text
+    from rag.ingest.loader import find_posts, load_article
+    from rag.store.embeddings import LocalE5Embedder
 
     emb = LocalE5Embedder()
     cache = load_vectors(vector_cache(emb))
@@ -240,7 +240,7 @@ def test_vector_cache_is_keyed_by_embedder_version():
 
 
 def _prompt(question: str, blocks: list[tuple[int, str]]) -> tuple[str, str]:
-    from rag.prompts import context
+    from rag.answering.prompts import context
     from rag.records import Chunk, Hit
 
     hits = [

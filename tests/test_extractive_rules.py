@@ -4,9 +4,9 @@ import dataclasses
 
 import pytest
 
-from rag.embeddings import LocalE5Embedder
-from rag.evidence import gather
-from rag.extractive import (
+from rag.analysis.evidence import gather
+from rag.analysis.question import SENTINEL_ZH, analyse
+from rag.answering.extractive import (
     MODEL_FILE,
     amount_about,
     choose,
@@ -17,7 +17,7 @@ from rag.extractive import (
     scored,
     sentence_similarity,
 )
-from rag.question import SENTINEL_ZH, analyse
+from rag.store.embeddings import LocalE5Embedder
 from tests.test_verify_rules import TARGETS, hit
 
 
@@ -62,7 +62,7 @@ def test_a_paragraph_about_another_province_or_work_does_not_answer():
 
 
 def test_asked_kinds_read_common_interrogatives_and_classifiers():
-    from rag.match import has_quantity, holds_kind
+    from rag.analysis.match import has_quantity, holds_kind
 
     def sentence(text: str):
         return gather([hit(text, 1)])[0].sentences[0]
@@ -109,7 +109,7 @@ def test_asked_kinds_read_common_interrogatives_and_classifiers():
 
 
 def test_how_many_is_not_answered_without_an_amount():
-    from rag.match import has_quantity
+    from rag.analysis.match import has_quantity
 
     # invented: whatever the gate says (its bar at 0 here), a sentence with no amount does not
     # answer "how many"; an amount in another classifier does (930个 for 多少台)

@@ -7,8 +7,8 @@ import pytest
 
 from rag.config import load_settings
 from rag.errors import EmbedderMismatch, NotIngested
-from rag.ingest import ingest, remove
-from rag.store import Store
+from rag.ingest.pipeline import ingest, remove
+from rag.store.chroma import Store
 
 from .conftest import ROOT, SEED, SEED_ID, write_post
 
@@ -136,9 +136,9 @@ def test_embedder_change_is_refused(store, hash_embedder):
 
 
 def test_progress_counts_posts_written_and_chunks_embedded(store, hash_embedder, tmp_path, monkeypatch):
-    import rag.ingest
+    import rag.ingest.pipeline
 
-    monkeypatch.setattr(rag.ingest, "BATCH_POSTS", 3)  # three batches of three posts
+    monkeypatch.setattr(rag.ingest.pipeline, "BATCH_POSTS", 3)  # three batches of three posts
     folder = tmp_path / "posts"
     for i in range(8):
         write_post(folder, f"p{i}.md", f"第{i}篇", "2022-03-01", [f"第{i}篇第一段。", f"第{i}篇第二段。"])
@@ -155,16 +155,16 @@ def test_progress_counts_posts_written_and_chunks_embedded(store, hash_embedder,
 def test_unchanged_posts_are_not_parsed_again_but_a_new_budget_rechunks(
     store, hash_embedder, tmp_path, monkeypatch
 ):
-    import rag.ingest
+    import rag.ingest.pipeline
 
     folder = tmp_path / "posts"
     write_post(folder, "a.md", "甲", "2022-03-01", ["甲文第一段，写得很长。" * 12, "甲文第二段。"])
     write_post(folder, "b.md", "乙", "2022-04-01", ["乙文。"])
     first = run([folder], store, hash_embedder)
     loaded: list[str] = []
-    real_load = rag.ingest.load_article
+    real_load = rag.ingest.pipeline.load_article
     monkeypatch.setattr(
-        rag.ingest,
+        rag.ingest.pipeline,
         "load_article",
         lambda path, warnings: loaded.append(path.name) or real_load(path, warnings),
     )
@@ -183,7 +183,7 @@ HEADER_POST = ["2023-07-28 10:23", "/", "夏威夷州毛伊岛发生野火，拉
 
 
 def test_a_paragraph_without_words_is_never_a_search_hit(fresh_home, hash_embedder, tmp_path):
-    from rag.retrieve import Retriever
+    from rag.retrieval.retrieve import Retriever
 
     store = Store.open(load_settings(RAG_HOME=fresh_home))
     run([write_post(tmp_path / "posts", "fire.md", "野火", "2023-07-28", HEADER_POST)], store, hash_embedder)
@@ -232,7 +232,7 @@ class SentenceKeepingEmbedder:
 
 
 def test_ingest_keeps_every_readable_sentence_for_an_embedder_that_asks(store, hash_embedder):
-    from rag.text import readable_sentences
+    from rag.language.text import readable_sentences
 
     emb = SentenceKeepingEmbedder(hash_embedder)
     run([ROOT / "seeds"], store, emb)
@@ -244,8 +244,8 @@ def test_ingest_keeps_every_readable_sentence_for_an_embedder_that_asks(store, h
 
 
 def test_kept_sentence_vectors_spare_the_embedder_at_question_time(store, hash_embedder):
-    from rag.retrieve import Retriever
-    from rag.text import readable_sentences
+    from rag.language.text import readable_sentences
+    from rag.retrieval.retrieve import Retriever
 
     emb = SentenceKeepingEmbedder(hash_embedder)
     run([ROOT / "seeds"], store, emb)
@@ -269,7 +269,7 @@ def test_removing_a_post_removes_its_kept_sentences(store, hash_embedder):
 
 
 def test_reembed_keeps_the_new_embedder_s_sentences(store, hash_embedder):
-    from rag.ingest import reembed
+    from rag.ingest.pipeline import reembed
 
     run([ROOT / "seeds"], store, hash_embedder)
     reembed(store, SentenceKeepingEmbedder(hash_embedder), budget=400)

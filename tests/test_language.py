@@ -4,11 +4,11 @@ import re
 
 import pytest
 
+from rag.analysis.question import analyse
 from rag.cache import WordTable, word_table
-from rag.crossling import NEWS_GLOSSARY, english_terms, stem, translations
-from rag.language import language_for
-from rag.lexicon import is_abbreviation, is_pinyin_name, person_names, pinyin
-from rag.question import analyse
+from rag.language.crossling import NEWS_GLOSSARY, english_terms, stem, translations
+from rag.language.lexicon import is_abbreviation, is_pinyin_name, person_names, pinyin
+from rag.language.resources import language_for
 
 
 def test_every_glossary_key_is_reachable_from_its_inflected_forms():
@@ -44,8 +44,8 @@ def test_synonyms_come_from_cilin_groups():
 
 @pytest.mark.parametrize("text, near", [("党政主要领导出席。", False), ("这是问题的核心。", True)])
 def test_a_two_character_synonym_counts_as_a_word_not_as_characters_across_words(text, near):
-    from rag.match import NEAR_CREDIT, term_credit
-    from rag.text import words
+    from rag.analysis.match import NEAR_CREDIT, term_credit
+    from rag.language.text import words
 
     (centre,) = [t for t in analyse("物流中心在哪里？", lambda w: 1.0).terms if t.word == "中心"]
     assert "要领" in centre.near and "核心" in centre.near  # Cilin: 中心 = 要领 = 核心 (the gist)

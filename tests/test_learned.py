@@ -1,4 +1,4 @@
-"""The fitted reader's scorers (rag.learned) and the script that fits them (scripts/train.py):
+"""The fitted reader's scorers (rag.answering.learned) and the script that fits them (scripts/train.py):
 the package reads what the script writes without scikit-learn, and a fit is the same run to run."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.extractive import MODEL_FILE, load_model
-from rag.learned import Scorer
+from rag.answering.extractive import MODEL_FILE, load_model
+from rag.answering.learned import Scorer
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("train_script", ROOT / "scripts" / "train.py")

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import InputFileError
-from rag.loader import find_posts, load_article
+from rag.ingest.loader import find_posts, load_article
 
 from .conftest import SEED, SEED_ID, write_post
 

@@ -12,8 +12,8 @@ import pytest
 
 from rag.config import load_settings
 from rag.errors import ConfigError, EmbedderMismatch
-from rag.ingest import ingest
-from rag.store import Store
+from rag.ingest.pipeline import ingest
+from rag.store.chroma import Store
 
 from .conftest import SEED, SEED_ID
 
@@ -73,7 +73,7 @@ def _settings(home: Path, model: Path, **kw):
 
 
 def test_the_model_s_own_prompts_mark_queries_and_passages(tiny_model):
-    from rag.embeddings import SentenceTransformerEmbedder
+    from rag.store.embeddings import SentenceTransformerEmbedder
 
     emb = SentenceTransformerEmbedder(str(tiny_model), "fp32")
     (q,), (p,) = emb.embed(["常州上市企业"], kind="query"), emb.embed(["常州上市企业"], kind="passage")
@@ -83,7 +83,7 @@ def test_the_model_s_own_prompts_mark_queries_and_passages(tiny_model):
 
 
 def test_a_text_embedded_again_is_read_from_memory_with_the_same_vector(tiny_model):
-    from rag.embeddings import SentenceTransformerEmbedder
+    from rag.store.embeddings import SentenceTransformerEmbedder
 
     emb = SentenceTransformerEmbedder(str(tiny_model), "fp32")
     first = emb.embed(["常州上市企业", "发展产业"])
@@ -95,7 +95,7 @@ def test_a_text_embedded_again_is_read_from_memory_with_the_same_vector(tiny_mod
 
 
 def test_the_memory_of_vectors_forgets_the_least_recent_beyond_its_size():
-    from rag.embeddings import VectorMemo
+    from rag.store.embeddings import VectorMemo
 
     memo = VectorMemo(size=2)
     memo.put("passage", "a", [1.0, 0.0])
@@ -107,7 +107,7 @@ def test_the_memory_of_vectors_forgets_the_least_recent_beyond_its_size():
 
 
 def test_a_store_records_the_embedder_and_search_uses_it(tiny_model, fresh_home):
-    from rag.service import Service
+    from rag.interfaces.service import Service
 
     svc = Service.from_settings(_settings(fresh_home, tiny_model))
     report = ingest([SEED], store=svc.store, embedder=svc.embedder, budget=400)
@@ -118,7 +118,7 @@ def test_a_store_records_the_embedder_and_search_uses_it(tiny_model, fresh_home)
 
 
 def test_a_store_of_another_embedder_is_refused_with_a_way_out(tiny_model, fresh_home):
-    from rag.embeddings import make_embedder
+    from rag.store.embeddings import make_embedder
 
     light = load_settings(RAG_HOME=fresh_home)
     store = Store.open(light)
@@ -131,7 +131,7 @@ def test_a_store_of_another_embedder_is_refused_with_a_way_out(tiny_model, fresh
 
 
 def test_a_missing_model_folder_is_a_one_line_config_error(tmp_path):
-    from rag.embeddings import make_embedder
+    from rag.store.embeddings import make_embedder
 
     with pytest.raises(ConfigError, match="no such folder; `make models`") as err:
         make_embedder(_settings(tmp_path, tmp_path / "nowhere"))
@@ -144,9 +144,9 @@ def test_an_unknown_dtype_is_refused(tmp_path):
 
 
 def test_the_sentence_vectors_kept_at_ingest_are_the_model_s(tiny_model, fresh_home):
-    from rag.embeddings import VectorMemo
-    from rag.service import Service
-    from rag.text import readable_sentences
+    from rag.interfaces.service import Service
+    from rag.language.text import readable_sentences
+    from rag.store.embeddings import VectorMemo
 
     svc = Service.from_settings(_settings(fresh_home, tiny_model))
     ingest([SEED], store=svc.store, embedder=svc.embedder, budget=400)

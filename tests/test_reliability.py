@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag.cli import main
+from rag.interfaces.cli import main
 
 from .conftest import ROOT, SEED_ID, free_port, said, start_chroma, write_post
 
@@ -28,7 +28,7 @@ RAG = str(Path(sys.executable).parent / "rag")
 def store_state(home: Path) -> tuple:
     """Everything the store holds, to compare before and after a failed operation."""
     from rag.config import load_settings
-    from rag.store import Store
+    from rag.store.chroma import Store
 
     st = Store.open(load_settings(RAG_HOME=home))
     got = st.chunks.get(include=["documents", "metadatas"])
@@ -188,7 +188,7 @@ def test_faulty_endpoint_ends_bounded_verified_and_keyless(
             if warning:
                 assert any(w.startswith(warning) for w in said(a["warnings"])), (fault, a["warnings"])
             assert "2.5万亿元" in a["answer"] and a["citations"]
-            from rag.text import number_values
+            from rag.language.text import number_values
 
             held = set().union(*(number_values(c["text"]) for c in a["citations"]))
             assert number_values(re.sub(r"\[\d+\]", "", a["answer"])) <= held
@@ -304,7 +304,7 @@ def test_chroma_server_going_away_mid_session(tmp_path):
 
 def _consistent(home: Path) -> dict[str, int]:
     from rag.config import load_settings
-    from rag.store import Store
+    from rag.store.chroma import Store
 
     st = Store.open(load_settings(RAG_HOME=home))
     docs = st.docs()
@@ -396,7 +396,7 @@ def test_embedder_change_is_refused_then_reembedded_on_request(copied_home, fake
     assert json.loads(s.stdout)["hits"][0]["paragraph"] == 13
     assert any(r["path"].endswith("/embeddings") for r in fake_llm.requests)
     from rag.config import load_settings
-    from rag.store import Store
+    from rag.store.chroma import Store
 
     assert Store.open(load_settings(RAG_HOME=copied_home)).embedder_name() == "openai:fake-embed"
     assert run_cli(["search", "上市企业"])[0].returncode == 2  # and now the local embedder is the stranger

@@ -55,7 +55,7 @@ def test_filters_by_document_date_and_category(service):
 
 def test_empty_store_says_to_ingest(fresh_home):
     from rag.config import load_settings
-    from rag.service import Service
+    from rag.interfaces.service import Service
 
     svc = Service.from_settings(load_settings(RAG_HOME=fresh_home))
     with pytest.raises(NotIngested, match="rag ingest"):
@@ -69,8 +69,8 @@ def test_bm25_index_is_cached_under_rag_home(service, seeded_home):
 
 def test_a_running_retriever_sees_what_another_writer_ingests(copied_home, tmp_path):
     from rag.config import load_settings
-    from rag.ingest import ingest
-    from rag.service import Service
+    from rag.ingest.pipeline import ingest
+    from rag.interfaces.service import Service
 
     from .conftest import write_post
 
@@ -87,7 +87,7 @@ def test_a_running_retriever_sees_what_another_writer_ingests(copied_home, tmp_p
 
 
 def test_bm25_leaves_out_matches_on_everyday_words_only():
-    from rag.lexical import BM25Index, index_tokens
+    from rag.retrieval.lexical import BM25Index, index_tokens
 
     texts = ["常州推动绿色低碳发展，建设一批零碳工厂。"] + [f"常州第{i}项产业发展举措。" for i in range(30)]
     index = BM25Index([f"c{i}" for i in range(len(texts))], [index_tokens(t) for t in texts])
@@ -96,7 +96,7 @@ def test_bm25_leaves_out_matches_on_everyday_words_only():
 
 
 def test_bm25_update_reads_only_new_chunks_and_ranks_like_a_fresh_build(tmp_path):
-    from rag.lexical import BM25Index, index_tokens
+    from rag.retrieval.lexical import BM25Index, index_tokens
 
     texts = {
         f"d{i}:p1:0:x": t
@@ -141,8 +141,8 @@ def crowded(tmp_path_factory):
     import sys
 
     from rag.config import load_settings
-    from rag.ingest import ingest
-    from rag.service import Service
+    from rag.ingest.pipeline import ingest
+    from rag.interfaces.service import Service
 
     from .conftest import ROOT
 
@@ -194,9 +194,9 @@ def test_the_seed_paragraph_still_wins_among_many_posts(crowded, question, parag
 
 def test_hit_text_is_the_whole_paragraph_whether_or_not_it_was_split(fresh_home, hash_embedder):
     from rag.config import load_settings
-    from rag.ingest import ingest
-    from rag.retrieve import Retriever
-    from rag.store import Store
+    from rag.ingest.pipeline import ingest
+    from rag.retrieval.retrieve import Retriever
+    from rag.store.chroma import Store
 
     from .conftest import SEED
 
@@ -217,7 +217,7 @@ def test_hit_text_is_the_whole_paragraph_whether_or_not_it_was_split(fresh_home,
 
 def test_a_split_paragraph_is_not_put_together_from_parts_that_do_not_cover_it():
     from rag.records import Chunk
-    from rag.retrieve import _joined
+    from rag.retrieval.retrieve import _joined
 
     def part(i, text, start, n=9):
         return Chunk(
@@ -243,8 +243,8 @@ def test_a_split_paragraph_is_not_put_together_from_parts_that_do_not_cover_it()
 
 
 def test_posts_that_hold_every_name_of_the_question_are_raised():
-    from rag.lexical import BM25Index, index_tokens
-    from rag.retrieve import NAME_WEIGHT, _favour_named_documents, _names
+    from rag.retrieval.lexical import BM25Index, index_tokens
+    from rag.retrieval.retrieve import NAME_WEIGHT, _favour_named_documents, _names
 
     texts = {
         "a:p1:0:x": "江苏省交通运输厅加快建设国家物流枢纽。",

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from rag.cli import main
+from rag.interfaces.cli import main
 
 from .conftest import ROOT, free_port, start_chroma
 

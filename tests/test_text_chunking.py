@@ -2,13 +2,13 @@ import dataclasses
 
 import pytest
 
-from rag import tokens
-from rag.chunking import chunk_article, split_paragraph
-from rag.loader import load_article
+from rag.ingest.chunking import chunk_article, split_paragraph
+from rag.ingest.loader import load_article
+from rag.language import tokens
+from rag.language.text import has_words, number_values, numbers, split_sentences
+from rag.language.timewords import annotate, implied_years
 from rag.records import Article
-from rag.retrieve import _joined
-from rag.text import has_words, number_values, numbers, split_sentences
-from rag.timewords import annotate, implied_years
+from rag.retrieval.retrieve import _joined
 
 from .conftest import SEED
 
@@ -103,8 +103,8 @@ def test_the_memory_mapped_word_list_cuts_exactly_like_jieba_s_dict(tmp_path):
     import sys
 
     script = (
-        "import json, sys, jieba; from pathlib import Path; from rag import text; from rag.lexicon import person_names\n"
-        "from rag.language import language_for; language_for(Path(sys.argv[1]))\n"
+        "import json, sys, jieba; from pathlib import Path; from rag.language import text; from rag.language.lexicon import person_names\n"
+        "from rag.language.resources import language_for; language_for(Path(sys.argv[1]))\n"
         "s = '常州市委副书记、代理市长盛蕾主持会议，到2025年上市企业超过150家，高企数量实现倍增。Who chaired it?'\n"
         "tags = [list(p) for p in text.posseg().lcut(s)]\n"
         "print(json.dumps([text.words(s), text.precise_words(s), list(person_names(s)), tags, type(jieba.dt.FREQ).__name__,\n"

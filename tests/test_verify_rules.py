@@ -1,9 +1,9 @@
 """Verification, one rule per test, on paragraphs built by hand (no store, no retriever): a claim
 is re-cited or dropped by what the paragraphs' own text says, never by their headers."""
 
-from rag.question import SENTINEL_ZH, analyse
+from rag.analysis.question import SENTINEL_ZH, analyse
 from rag.records import Chunk, Hit
-from rag.verify import strip_echoes, verify
+from rag.verification.verify import strip_echoes, verify
 
 from .conftest import said
 

@@ -22,9 +22,9 @@ def page_url(seeded_home, tmp_path_factory):
     import shutil
 
     from rag.config import load_settings
-    from rag.ingest import ingest
-    from rag.service import Service
-    from rag.web import serve
+    from rag.ingest.pipeline import ingest
+    from rag.interfaces.service import Service
+    from rag.interfaces.web import serve
 
     home = tmp_path_factory.mktemp("web") / "home"
     shutil.copytree(seeded_home, home)
@@ -172,8 +172,8 @@ def test_llm_mode_streams_and_is_labeled_with_the_model(browser, seeded_home, fa
     import shutil
 
     from rag.config import load_settings
-    from rag.service import Service
-    from rag.web import serve
+    from rag.interfaces.service import Service
+    from rag.interfaces.web import serve
 
     home = tmp_path / "home"
     shutil.copytree(seeded_home, home)
@@ -200,8 +200,8 @@ def test_llm_mode_shows_the_extractive_answer_while_the_model_writes(
     import shutil
 
     from rag.config import load_settings
-    from rag.service import Service
-    from rag.web import serve
+    from rag.interfaces.service import Service
+    from rag.interfaces.web import serve
 
     home = tmp_path / "home"
     shutil.copytree(seeded_home, home)
@@ -229,7 +229,7 @@ def test_llm_mode_shows_the_extractive_answer_while_the_model_writes(
 def test_the_page_sends_no_analytics(service, monkeypatch):
     """Gradio phones home unless told not to; the page tells it, whatever the environment says."""
     monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)
-    from rag.web import build_app
+    from rag.interfaces.web import build_app
 
     demo = build_app(service)
     from gradio.analytics import analytics_enabled

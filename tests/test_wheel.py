@@ -30,7 +30,7 @@ def test_the_wheel_carries_the_prompt_templates_and_answers_in_llm_mode(copied_h
     env = {**os.environ, "PYTHONPATH": str(site), "RAG_HOME": str(copied_home)}
     env.update(OPENAI_BASE_URL=fake_llm.base_url, OPENAI_API_KEY="test-key", RAG_LLM_MODEL="fake-model")
     env.pop("RAG_PROMPTS_DIR", None)
-    code = "import sys, rag.cli; print(rag.cli.__file__, file=sys.stderr); rag.cli.main()"
+    code = "import sys, rag.interfaces.cli; print(rag.interfaces.cli.__file__, file=sys.stderr); rag.interfaces.cli.main()"
     done = subprocess.run(
         [sys.executable, "-c", code, "ask", "--json", "到2025年上市企业超过多少家？"],
         cwd=elsewhere,

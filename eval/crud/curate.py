@@ -344,7 +344,7 @@ MAX_SAME_SUBJECT = 15
 def main() -> None:
     from eval.score import fact_found
     from eval.splits import crud_split, row_item
-    from rag.loader import load_article
+    from rag.ingest.loader import load_article
 
     questions = [
         json.loads(line)
@@ -354,7 +354,7 @@ def main() -> None:
     missing = set(range(len(questions))) - FACTS.keys()
     if missing:
         raise SystemExit(f"no decision for questions {sorted(missing)}")
-    from rag.lexical import index_tokens
+    from rag.retrieval.lexical import index_tokens
 
     # Splits never move: a question keeps its row's split (seen included); a new one takes its item's
     earlier = [json.loads(x) for x in (HERE / "labels.jsonl").read_text(encoding="utf-8").splitlines() if x]

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from functools import lru_cache, partial
 from pathlib import Path
 
-from . import cache
+from rag import cache
 
 # A sentence ends at a full-width or ASCII terminator, with any closing quotes that follow it.
 # ASCII '.' ends a sentence only before whitespace/end, so 2.5万亿 stays whole.

@@ -1,5 +1,5 @@
 """How much of a question (or a claim) a sentence or paragraph holds, by meaning as well as words:
-exact words, synonyms and abbreviations (rag.lexicon), shared characters, dictionary senses and
+exact words, synonyms and abbreviations (rag.language.lexicon), shared characters, dictionary senses and
 pinyin for English, and whether it holds the kind of answer asked for."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .evidence import Evidence, Sentence, amounts
-from .lexicon import is_abbreviation, pinyin
-from .question import QuestionProfile, Term
-from .text import char_ngrams, nfkc, number_values
+from rag.analysis.evidence import Evidence, Sentence, amounts
+from rag.analysis.question import QuestionProfile, Term
+from rag.language.lexicon import is_abbreviation, pinyin
+from rag.language.text import char_ngrams, nfkc, number_values
 
 # What a term earns when met in another form than its own (the extractive weights are fitted on
 # top of these, so only their order matters): a synonym or abbreviation (高企 for 高新技术企业),

@@ -24,14 +24,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .crossling import coverage as dict_coverage
-from .crossling import translations
-from .evidence import ROLE_AFTER, ROLE_BEFORE, Evidence, amounts, gather, titles_of
-from .language import Language, language_for
-from .lexicon import ROLES, is_pinyin_name, person_names, pinyin
-from .question import LIST_NOTE_RE, SENTINELS, IdfFn, is_sentinel, list_note, only_sentinel, sentinel_for
-from .records import Citation, CrossScorer, Hit, Notice, Status
-from .text import char_ngrams, has_cjk, nfkc, number_values, split_sentences
+from rag.analysis.evidence import ROLE_AFTER, ROLE_BEFORE, Evidence, amounts, gather, titles_of
+from rag.analysis.question import (
+    LIST_NOTE_RE,
+    SENTINELS,
+    IdfFn,
+    is_sentinel,
+    list_note,
+    only_sentinel,
+    sentinel_for,
+)
+from rag.language.crossling import coverage as dict_coverage
+from rag.language.crossling import translations
+from rag.language.lexicon import ROLES, is_pinyin_name, person_names, pinyin
+from rag.language.resources import Language, language_for
+from rag.language.text import char_ngrams, has_cjk, nfkc, number_values, split_sentences
+from rag.records import Citation, CrossScorer, Hit, Notice, Status
 
 MARKER_RE = re.compile(r"[\[［【]\s*(\d{1,3}(?:\s*[,，、;；]\s*\d{1,3})*)\s*[\]］】]")
 _OPEN, _CLOSE = "“「『", "”」』"

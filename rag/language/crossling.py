@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from . import cache
-from .text import STOPWORDS, ensure_jieba
+from rag import cache
+from rag.language.text import STOPWORDS, ensure_jieba
 
 # English word → Chinese candidates: a dict when built in memory, else a cache.WordTable file
 EnglishIndex = Mapping[str, Iterable[str]] | cache.WordTable
@@ -109,7 +109,7 @@ NEWS_GLOSSARY: dict[str, list[str]] = {
     "document": ["文件", "意见", "政策", "通报"],
     "social": ["社会"],  # CEDICT has "society" only, so social capital/security found 社交, 风俗
     "acting": ["代理"],  # the acting mayor (代理市长); kept whole, not stemmed to "act"
-    # time phrases that Chinese says in one word (resolved to the post's year by rag.timewords)
+    # time phrases that Chinese says in one word (resolved to the post's year by rag.language.timewords)
     "this year": ["今年"],
     "last year": ["去年"],
     "next year": ["明年"],

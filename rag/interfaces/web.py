@@ -13,14 +13,14 @@ import queue
 import threading
 from collections.abc import Iterator
 
-from .answer import answer
-from .config import TOP_K_MAX, TOP_K_MIN, quiet_third_parties
-from .errors import NotIngested, RagError
-from .records import Answer, Filters
-from .service import Service
-from .summarize import summarize
+from rag.answering.answer import answer
+from rag.answering.summarize import summarize
+from rag.config import TOP_K_MAX, TOP_K_MIN, quiet_third_parties
+from rag.errors import NotIngested, RagError
+from rag.interfaces.service import Service
+from rag.records import Answer, Filters
 
-log = logging.getLogger("rag.web")
+log = logging.getLogger("rag.interfaces.web")
 
 EXAMPLES = [
     "到2025年的目标是什么？",

@@ -8,17 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import cache
-from .chunking import lexical_text
-from .crossling import term_groups
-from .embeddings import Embedder, KeptSentences, keeps_sentences
-from .errors import NotIngested
-from .language import Language, language_for
-from .lexical import BM25Index, index_tokens, load_or_update
-from .question import tagged_nouns
-from .records import Article, Chunk, DocInfo, Filters, Hit
-from .store import Store, doc_of
-from .text import has_cjk
+from rag import cache
+from rag.analysis.question import tagged_nouns
+from rag.config import DATA_DIR
+from rag.errors import NotIngested
+from rag.ingest.chunking import lexical_text
+from rag.language.crossling import term_groups
+from rag.language.resources import Language, language_for
+from rag.language.text import has_cjk
+from rag.records import Article, Chunk, DocInfo, Filters, Hit
+from rag.retrieval.lexical import BM25Index, index_tokens, load_or_update
+from rag.store.chroma import Store, doc_of
+from rag.store.embeddings import Embedder, KeptSentences, keeps_sentences
 
 # Reciprocal-rank fusion constant (Cormack et al. 2009): score = Σ 1/(RRF_K + rank).
 # With 60, rank 1 in one list gives 1/61 ≈ 0.0164 and rank 1 in both 0.0328, so agreement between
@@ -32,7 +33,7 @@ MIN_CANDIDATES = 30
 # than BM25 and its English ones poorly, EmbeddingGemma's well in both. One Fusion per embedder,
 # chosen on the dev split (scripts/choose_fusion.py writes rag/data/fusion.json; the figures are
 # in docs/benchmarks.md); an embedder not in that file gets the defaults below (e5-small's).
-FUSION_FILE = Path(__file__).resolve().parent / "data" / "fusion.json"
+FUSION_FILE = DATA_DIR / "fusion.json"
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-from . import tokens
-from .records import Article, Chunk
-from .text import has_words, split_sentences
-from .timewords import annotate
+from rag.language import tokens
+from rag.language.text import has_words, split_sentences
+from rag.language.timewords import annotate
+from rag.records import Article, Chunk
 
 # Overlap between the parts of a split paragraph: the last sentence of a part is repeated at the
 # start of the next when it is at most this share of the budget (400 tokens → up to 140 tokens),

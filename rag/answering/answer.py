@@ -8,21 +8,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import tokens
-from .config import Settings
-from .embeddings import bundled_embedder
-from .errors import ConfigError, LLMError, QuestionError
-from .evidence import Evidence, Sentence, articles, gather
-from .extractive import Model, Reading, load_model, model_file, read, sentence_similarity
-from .llm import ChatModel, OnToken, truncated_warning
-from .match import has_quantity, holds_kind, person_absent, years_unsaid
-from .prompts import Budget, context, load_template, system_prompt
-from .question import QuestionProfile, analyse
-from .records import Answer, CrossScorer, Filters, Hit, Notice
-from .retrieve import Retriever
-from .text import has_cjk, nfkc
-from .verify import MARKER_RE as MARKERS
-from .verify import Verified, verify
+from rag.analysis.evidence import Evidence, Sentence, articles, gather
+from rag.analysis.match import has_quantity, holds_kind, person_absent, years_unsaid
+from rag.analysis.question import QuestionProfile, analyse
+from rag.answering.extractive import Model, Reading, load_model, model_file, read, sentence_similarity
+from rag.answering.llm import ChatModel, OnToken, truncated_warning
+from rag.answering.prompts import Budget, context, load_template, system_prompt
+from rag.config import Settings
+from rag.errors import ConfigError, LLMError, QuestionError
+from rag.language import tokens
+from rag.language.text import has_cjk, nfkc
+from rag.records import Answer, CrossScorer, Filters, Hit, Notice
+from rag.retrieval.retrieve import Retriever
+from rag.store.embeddings import bundled_embedder
+from rag.verification.verify import MARKER_RE as MARKERS
+from rag.verification.verify import Verified, verify
 
 MAX_QUESTION_CHARS = 2000  # a question, not a document: ~2000 tokens at most, a quarter of an 8k window
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")

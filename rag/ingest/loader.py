@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import InputFileError
-from .records import Article, Notice
-from .text import clean_whitespace
+from rag.errors import InputFileError
+from rag.language.text import clean_whitespace
+from rag.records import Article, Notice
 
 POST_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
 MAX_FILE_BYTES = 10 * 1024 * 1024  # a news post is ~10 KB; 10 MB is a thousand posts in one file

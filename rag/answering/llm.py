@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .config import Settings
-from .errors import LLMError, first_line
-from .records import Notice
+from rag.config import Settings
+from rag.errors import LLMError, first_line
+from rag.records import Notice
 
 OnToken = Callable[[str], None]
 

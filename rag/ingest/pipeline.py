@@ -10,14 +10,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .chunking import CHUNKER_VERSION, chunk_article, embed_text
-from .embeddings import Embedder, keeps_sentences
-from .errors import InputFileError, NotIngested, UserError
-from .loader import MAX_FILE_BYTES, find_posts, load_article
-from .locks import file_lock
-from .records import Article, Chunk, DocInfo, IngestReport
-from .store import Store
-from .text import readable_sentences
+from rag.errors import InputFileError, NotIngested, UserError
+from rag.ingest.chunking import CHUNKER_VERSION, chunk_article, embed_text
+from rag.ingest.loader import MAX_FILE_BYTES, find_posts, load_article
+from rag.language.text import readable_sentences
+from rag.locks import file_lock
+from rag.records import Article, Chunk, DocInfo, IngestReport
+from rag.store.chroma import Store
+from rag.store.embeddings import Embedder, keeps_sentences
 
 # Called as posts are written: (posts written, posts in all, chunks embedded so far).
 Progress = Callable[[int, int, int], None]

@@ -12,18 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import __version__
-from .config import TOP_K_MAX, TOP_K_MIN, load_settings
-from .errors import ConfigError, NotIngested, QuestionError, RagError
-from .records import Filters, embedder_profile
-from .text import nfkc
+from rag import __version__
+from rag.config import TOP_K_MAX, TOP_K_MIN, load_settings
+from rag.errors import ConfigError, NotIngested, QuestionError, RagError
+from rag.language.text import nfkc
+from rag.records import Filters, embedder_profile
 
 # The pipeline's modules (service, ingest, answer, summarize, web) are imported by the commands that
 # use them, so that `rag --help` and a bad argument answer before numpy, jieba or the store load.
 
 if TYPE_CHECKING:
-    from .llm import OnToken
-    from .records import Answer
+    from rag.answering.llm import OnToken
+    from rag.records import Answer
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_NOT_FOUND = 0, 1, 2, 3
 
@@ -51,7 +51,7 @@ def handle_errors(func: Callable) -> Callable:
 
 def _service(**changes: object):
     """The service from the settings, with the command line's `changes` to them."""
-    from .service import Service
+    from rag.interfaces.service import Service
 
     return Service.from_settings(load_settings().model_copy(update=changes))
 
@@ -104,9 +104,9 @@ def main() -> None:
 @handle_errors
 def ingest(paths: tuple[str, ...], strict: bool, reembed: bool, as_json: bool) -> None:
     """Ingest post files and folders (default: seeds/). Re-running adds only what changed."""
-    from .ingest import home_lock
-    from .ingest import ingest as run_ingest
-    from .ingest import reembed as run_reembed
+    from rag.ingest.pipeline import home_lock
+    from rag.ingest.pipeline import ingest as run_ingest
+    from rag.ingest.pipeline import reembed as run_reembed
 
     svc = _service()
     paths = paths or ("seeds",)
@@ -244,8 +244,8 @@ def search(query: str, k: int, doc, since, until, category, as_json: bool) -> No
 @handle_errors
 def remove(doc_id: str) -> None:
     """Remove one document (and all its chunks) from the store."""
-    from .ingest import home_lock
-    from .ingest import remove as run_remove
+    from rag.ingest.pipeline import home_lock
+    from rag.ingest.pipeline import remove as run_remove
 
     svc = _service()
     with home_lock(svc.settings.home, _say_waiting):
@@ -392,7 +392,7 @@ def ask(question, file, k, doc, since, until, category, extractive, model, as_js
 
     Exit codes: 0 answered or partial, 3 not found, 2 bad input or configuration, 1 internal failure.
     """
-    from .answer import answer as run_answer
+    from rag.answering.answer import answer as run_answer
 
     svc = _service(**({"llm_model": model} if model else {}))
     llm = None if extractive else svc.llm()
@@ -479,7 +479,7 @@ def _interactive(one) -> None:
 @handle_errors
 def summarize(doc_id, lang, extractive, as_json) -> None:
     """A cited summary of one post (or of the most recent ones)."""
-    from .summarize import summarize as run_summary
+    from rag.answering.summarize import summarize as run_summary
 
     svc = _service()
     llm = None if extractive else svc.llm()
@@ -501,8 +501,8 @@ def summarize(doc_id, lang, extractive, as_json) -> None:
 @handle_errors
 def serve(host: str, port: int, no_auth: bool) -> None:
     """Start the chat page (Gradio)."""
-    from .web import is_loopback
-    from .web import serve as run_serve
+    from rag.interfaces.web import is_loopback
+    from rag.interfaces.web import serve as run_serve
 
     svc = _service()
     auth = svc.settings.auth_pair

@@ -8,9 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .lexicon import ROLE_RE, person_names, pinyin
-from .records import Hit
-from .text import (
+from rag.language.lexicon import ROLE_RE, person_names, pinyin
+from rag.language.text import (
     MIN_SENTENCE_CHARS,
     NUMBER_RE,
     content_words,
@@ -21,7 +20,8 @@ from .text import (
     split_sentences,
     words,
 )
-from .timewords import annotate, implied_years
+from rag.language.timewords import annotate, implied_years
+from rag.records import Hit
 
 # A person's title stands within this many characters before the name ("市委副书记、代理市长盛蕾": 9)
 # or after it ("盛蕾市长", "盛蕾同志任市长"): where the roles of a name are read, and checked

@@ -1,10 +1,10 @@
 """Extractive answers (no LLM): quote the retrieved sentences that answer the question, cited.
 
-Each sentence of the retrieved paragraphs gets a few general signals (rag.match: how much of the
+Each sentence of the retrieved paragraphs gets a few general signals (rag.analysis.match: how much of the
 question it and its paragraph hold, by words, synonyms, abbreviations and characters; whether it
 is about the question's subject; whether it holds the kind of answer asked for; what it adds) and
 a probability of answering, from a scorer fitted by `scripts/train.py` on the train split (and
-dev) and read from rag/data/extractive.json (rag.learned; its `source` says what made it). The
+dev) and read from rag/data/extractive.json (rag.answering.learned; its `source` says what made it). The
 best sentence answers a single question; a list gathers every sentence above the list bar from
 every paragraph; below the answer bar of the gate (a second scorer, over the best sentence) the
 answer is the sentinel.
@@ -19,11 +19,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .embeddings import Embedder, LocalE5Embedder, name_slug
-from .evidence import Evidence, Sentence, articles, gather
-from .language import Language
-from .learned import Scorer, logit
-from .match import (
+from rag.analysis.evidence import Evidence, Sentence, articles, gather
+from rag.analysis.match import (
     coverage,
     has_quantity,
     holds_head,
@@ -37,13 +34,17 @@ from .match import (
     years_missing,
     years_unsaid,
 )
-from .question import IdfFn, QuestionProfile, Term, analyse, list_note
-from .records import Hit
-from .text import words
-from .timewords import annotate
-from .verify import with_markers
+from rag.analysis.question import IdfFn, QuestionProfile, Term, analyse, list_note
+from rag.answering.learned import Scorer, logit
+from rag.config import DATA_DIR
+from rag.language.resources import Language
+from rag.language.text import words
+from rag.language.timewords import annotate
+from rag.records import Hit
+from rag.store.embeddings import Embedder, LocalE5Embedder, name_slug
+from rag.verification.verify import with_markers
 
-MODEL_FILE = Path(__file__).resolve().parent / "data" / "extractive.json"
+MODEL_FILE = DATA_DIR / "extractive.json"
 # Signals of whether the question is answered at all, not of which sentence answers it: fitted in
 # the gate only (what they cost the sentence model: docs/rules.md)
 GATE_ONLY = ("nouns_window", "nouns_all_para", "proper_doc", "amount_about")

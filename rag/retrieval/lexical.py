@@ -17,9 +17,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import cache
-from .store import doc_of
-from .text import STOPWORDS, words
+from rag import cache
+from rag.language.text import STOPWORDS, words
+from rag.store.chroma import doc_of
 
 # Okapi BM25 constants: the usual k1=1.2; b=0.5 rather than the usual 0.75, because chunks are
 # already capped by the token budget and a news paragraph that holds many facts is long for a

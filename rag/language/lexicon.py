@@ -23,8 +23,8 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from . import cache
-from .text import ensure_jieba
+from rag import cache
+from rag.language.text import ensure_jieba
 
 # Cilin "=" groups larger than this are topics ("人, 士, 人物…"), not interchangeable words.
 MAX_SYNONYM_GROUP = 12

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .config import Settings, load_settings
-from .embeddings import Embedder, make_embedder
-from .language import Language
-from .llm import OpenAIChat
-from .retrieve import Retriever
-from .store import Store
+from rag.answering.llm import OpenAIChat
+from rag.config import Settings, load_settings
+from rag.language.resources import Language
+from rag.retrieval.retrieve import Retriever
+from rag.store.chroma import Store
+from rag.store.embeddings import Embedder, make_embedder
 
 
 @dataclass

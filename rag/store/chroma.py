@@ -11,10 +11,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .config import Settings, quiet_third_parties
-from .errors import EmbedderMismatch, StoreError, first_line
-from .locks import file_lock
-from .records import Article, Chunk, DocInfo
+from rag.config import Settings, quiet_third_parties
+from rag.errors import EmbedderMismatch, StoreError, first_line
+from rag.locks import file_lock
+from rag.records import Article, Chunk, DocInfo
 
 REGISTRY_SUFFIX = "-docs"
 SENTENCES_SUFFIX = "-sentences"

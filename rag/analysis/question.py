@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .crossling import english_terms, translations
-from .language import Language, language_for
-from .lexicon import ROLE_RE, person_names
-from .text import could_be_year, has_cjk, named, nfkc, number_values, posseg, precise_words
+from rag.language.crossling import english_terms, translations
+from rag.language.lexicon import ROLE_RE, person_names
+from rag.language.resources import Language, language_for
+from rag.language.text import could_be_year, has_cjk, named, nfkc, number_values, posseg, precise_words
 
 # The not-found sentinel: one constant per answer language, shared by the code, prompts and tests.
 SENTINEL_ZH = "文中未提及。"

@@ -16,12 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .crossling import EnglishIndex, load_index
-from .lexicon import Lexicon
-from .text import use_jieba_home
+from rag.language.crossling import EnglishIndex, load_index
+from rag.language.lexicon import Lexicon
+from rag.language.text import use_jieba_home
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from rag.config import Settings
 
 
 @dataclass(eq=False)

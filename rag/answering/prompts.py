@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from . import tokens
-from .config import Settings
-from .errors import ConfigError, QuestionError
-from .question import sentinel_for
-from .records import Hit, Notice
+from rag.analysis.question import sentinel_for
+from rag.config import Settings
+from rag.errors import ConfigError, QuestionError
+from rag.language import tokens
+from rag.records import Hit, Notice
 
 PROMPT_MARGIN = 64  # tokens for chat-format overhead (role tags, separators) the template does not show
 _VAR = re.compile(r"\{\{\s*(\w+)\s*\}\}")

@@ -7,17 +7,17 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from . import tokens
-from .config import Settings
-from .errors import LLMError, NotIngested
-from .evidence import gather
-from .llm import ChatModel, OnToken, Reply, truncated_warning
-from .prompts import Budget, context, context_block, load_template, system_prompt
-from .records import Answer, Article, Hit, Notice
-from .retrieve import Retriever
-from .text import content_words, could_be_year, nfkc, number_values, split_sentences
-from .timewords import annotate
-from .verify import verify, with_markers
+from rag.analysis.evidence import gather
+from rag.answering.llm import ChatModel, OnToken, Reply, truncated_warning
+from rag.answering.prompts import Budget, context, context_block, load_template, system_prompt
+from rag.config import Settings
+from rag.errors import LLMError, NotIngested
+from rag.language import tokens
+from rag.language.text import content_words, could_be_year, nfkc, number_values, split_sentences
+from rag.language.timewords import annotate
+from rag.records import Answer, Article, Hit, Notice
+from rag.retrieval.retrieve import Retriever
+from rag.verification.verify import verify, with_markers
 
 HEADING_MAX_CHARS = 24  # a deck line / sub-heading: "抢占集群发展“主攻点”" is 11 characters
 SUMMARY_SENTENCES = 16  # lead (3) + one per theme (≤ 6) + headline figures (≤ 7)
