@@ -32,6 +32,21 @@ for var in (
     os.environ.pop(var, None)
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
+# Tests by layer: `unit` (plain records and files, no store), `integration` (a real Chroma store,
+# the fake OpenAI-compatible server), `browser` (a real Chromium), `server` (a real `chroma run`).
+# A test's layer follows from the fixtures it uses; a test that builds a store or starts a process
+# itself says so with `pytest.mark.integration` (one that uses the hash embedder without a store,
+# `unit`). `pytest -m unit` runs the fast layer alone.
+STORE_FIXTURES = {"seeded_home", "service", "fresh_home", "copied_home", "fake_llm", "hash_embedder"}
+LAYERS = ("unit", "integration", "browser", "server")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not any(item.get_closest_marker(m) for m in LAYERS):
+            fixtures = set(getattr(item, "fixturenames", ()))
+            item.add_marker("integration" if fixtures & STORE_FIXTURES else "unit")
+
 
 @pytest.fixture(scope="session")
 def seeded_home(tmp_path_factory) -> Path:

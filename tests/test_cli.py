@@ -155,6 +155,7 @@ def test_bad_configuration_is_one_line(cli, service, monkeypatch):
     assert res.exit_code == 2 and "RAG_EMBEDDER" in res.output
 
 
+@pytest.mark.integration
 def test_default_home_is_dot_rag_in_the_working_directory(cli, tmp_path, monkeypatch):
     """Only RAG_* variables configure rag: HOME (or COLLECTION, AUTH…) must not leak in."""
     monkeypatch.delenv("RAG_HOME", raising=False)

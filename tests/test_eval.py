@@ -297,6 +297,7 @@ def healthy(tmp_path_factory):
     return json.loads((out / "results-extractive.json").read_text(encoding="utf-8"))["columns"]["seed/test"]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("sabotage", SABOTAGES)
 def test_each_sabotage_fails_the_gate(healthy, tmp_path, sabotage, capsys):
     assert eval_main([*SEED_TEST, "--out", str(tmp_path), "--sabotage", sabotage]) == 1
@@ -315,6 +316,7 @@ def test_each_sabotage_fails_the_gate(healthy, tmp_path, sabotage, capsys):
         assert broken["median_answer_chars"] > 3 * healthy["median_answer_chars"]
 
 
+@pytest.mark.integration
 def test_eval_honours_rag_top_k(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_TOP_K", "2")
     eval_main([*SEED_TEST, "--limit", "8", "--out", str(tmp_path)])
@@ -344,6 +346,7 @@ def test_the_committed_slices_are_the_ones_the_hash_chooses():
     )
 
 
+@pytest.mark.integration
 def test_eval_asks_only_the_questions_of_a_slice(tmp_path):
     chosen = sorted(it.id for it in load_seed() if it.split == "test")[:3]
     listed = tmp_path / "slice.txt"

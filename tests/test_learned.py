@@ -46,6 +46,7 @@ def test_a_tree_scorer_sends_a_row_left_at_or_under_the_threshold():
         Scorer.from_json({"kind": "forest", "features": []})
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("family", ["logistic", "trees"])
 def test_a_small_fit_is_the_same_run_to_run_and_read_back_alike(family):
     X, y = _data()

@@ -50,6 +50,7 @@ def test_a_missing_file_is_refused_naming_it(folder):
         models.verify(folder)
 
 
+@pytest.mark.integration
 def test_the_check_command_exits_2_with_one_line(tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "models.py"), "--check", "--target", str(tmp_path / "none")],

