@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,16 +15,26 @@ from .conftest import ROOT
 
 
 def test_the_wheel_carries_the_prompt_templates_and_answers_in_llm_mode(copied_home, fake_llm, tmp_path):
-    dist, site, elsewhere = tmp_path / "dist", tmp_path / "site", tmp_path / "elsewhere"
+    dist, site, elsewhere, src = (tmp_path / n for n in ("dist", "site", "elsewhere", "src"))
     elsewhere.mkdir()
+    # Built from a copy of the sources: setuptools' build/ folder stays out of the checkout, where a
+    # stale one would slip modules that no longer exist into every later wheel.
+    for folder in ("rag", "prompts"):
+        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
     # no build isolation: the build needs no download (setuptools and wheel are in the test venv)
     subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(ROOT)], check=True
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(src)], check=True
     )
     (wheel,) = dist.glob("rag-*.whl")
-    templates = {n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("rag/templates/")}
-    assert {f"rag/templates/{p.name}" for p in (ROOT / "prompts").glob("*.md")} <= templates
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {n for n in names if n.startswith("rag/templates/")} == {
+        f"rag/templates/{p.name}" for p in (ROOT / "prompts").glob("*.md")
+    }
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "rag").rglob("*.py")}
+    assert {n for n in names if n.endswith(".py")} == modules
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True)
 
     # the wheel's package first on the path; its dependencies from the test venv
