@@ -31,6 +31,10 @@ def share(hits: int, of: int) -> str:
     return f"{hits} / {of}" if of else "—"
 
 
+def not_found_share(rows: list[Row]) -> str:
+    return share(sum(r["status"] == "not_found" for r in rows), len(rows))
+
+
 def answerable(rows: list[Row], set_: str, kinds: tuple[str, ...] = ()) -> list[Row]:
     return [
         r
@@ -48,22 +52,13 @@ def metrics() -> list[tuple[str, Metric]]:
         return lambda run: mean([r["fact_recall"] for r in answerable(run["rows"], set_, kinds)])
 
     def false_not_found(set_: str) -> Metric:
-        def f(run: dict) -> str:
-            rows = answerable(run["rows"], set_)
-            return share(sum(r["status"] == "not_found" for r in rows), len(rows))
-
-        return f
+        return lambda run: not_found_share(answerable(run["rows"], set_))
 
     def said_not_found(kind: str) -> Metric:
-        def f(run: dict) -> str:
-            rows = [r for r in run["rows"] if r["kind"] == kind]
-            return share(sum(r["status"] == "not_found" for r in rows), len(rows))
-
-        return f
+        return lambda run: not_found_share([r for r in run["rows"] if r["kind"] == kind])
 
     def rejection(run: dict) -> str:
-        rows = run.get("rejection_rows", [])
-        return share(sum(r["status"] == "not_found" for r in rows), len(rows))
+        return not_found_share(run.get("rejection_rows", []))
 
     def in_llm_mode(run: dict) -> str:
         return share(sum(r["mode"] == "llm" for r in run["rows"]), len(run["rows"]))
