@@ -22,7 +22,17 @@ from pathlib import Path
 
 from .breakdown import breakdown_table, misses_by_kind
 from .corpus import DEFAULT_OUT, corpus_home
-from .data import EVAL_DIR, EXTRA_SETS, SEED_DOC, SETS, SPLITS, SUMMARY_FACTS, Item, load_sets
+from .data import (
+    CRUD_SUMMARY_FACTS,
+    EVAL_DIR,
+    EXTRA_SETS,
+    SEED_DOC,
+    SETS,
+    SPLITS,
+    SUMMARY_FACTS,
+    Item,
+    load_sets,
+)
 from .faults import fault_suite
 from .retrieval import retrieval_metrics, retrieval_rows
 from .score import (
@@ -298,19 +308,28 @@ def run_mode(mode: str, args, svc, sets: dict[str, list[Item]], llm) -> dict:
         out["columns"][column_name(col)] = metrics(
             group, [r for r in rrows if r["id"] in ids], [r for r in rejection if r["id"] in ids]
         )
-    if "seed" in sets:
-        summary = summarize(retriever=retriever, settings=svc.settings, llm=llm, doc_id=SEED_DOC).model_dump()
-        sfacts = json.loads(SUMMARY_FACTS.read_text(encoding="utf-8"))["facts"]
-        out["summary"] = {
+
+    def summary_row(doc_id: str, facts: list[list[str]]) -> dict:
+        t = time.perf_counter()
+        summary = summarize(retriever=retriever, settings=svc.settings, llm=llm, doc_id=doc_id).model_dump()
+        return {
+            "doc_id": doc_id,
             "answer": summary["answer"],
             "mode": summary["mode"],
-            "coverage": fact_recall(sfacts, summary["answer"]),
-            "missing": [f[0] for f in sfacts if not fact_found(f, summary["answer"])],
+            "coverage": fact_recall(facts, summary["answer"]),
+            "missing": [f[0] for f in facts if not fact_found(f, summary["answer"])],
+            "latency_s": round(time.perf_counter() - t, 2),
             **citation_checks(summary),
         }
+
+    if "seed" in sets:
+        out["summary"] = summary_row(SEED_DOC, json.loads(SUMMARY_FACTS.read_text(encoding="utf-8"))["facts"])
         for name, m in out["columns"].items():
             if name.startswith("seed/"):
                 m["summary_coverage"] = round(out["summary"]["coverage"], 3)
+    dev_summaries = json.loads(CRUD_SUMMARY_FACTS.read_text(encoding="utf-8"))
+    if "crud" in sets and dev_summaries["split"] in args.splits:  # the set summary choices are made on
+        out["dev_summaries"] = [summary_row(d, facts) for d, facts in dev_summaries["posts"].items()]
     return out
 
 
@@ -436,6 +455,18 @@ def report(result: dict, baseline: dict, failures: list[str], meta: dict) -> str
             f"mode {s['mode']}, coverage {s['coverage']:.2f}, missing {s['missing']}",
             "",
             s["answer"],
+        ]
+    if result.get("dev_summaries"):
+        lines += [
+            "",
+            "## Summaries of CRUD-RAG dev posts (in-sample: summary choices are made on these)",
+            "",
+            "| post | mode | coverage | verified claims | seconds | missing |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {s['doc_id']} | {s['mode']} | {s['coverage']:.2f} | {s['supported_claims']} | {s['latency_s']} | {s['missing']} |"
+            for s in result["dev_summaries"]
         ]
     if result["mode"] == "llm":
         lines += [

@@ -23,6 +23,9 @@ CRUD_DIR = EVAL_DIR / "crud"
 SEED_QUESTIONS = SEED_DIR / "questions.jsonl"
 SUMMARY_FACTS = SEED_DIR / "summary_facts.json"
 CRUD_LABELS = CRUD_DIR / "labels.jsonl"
+CRUD_SUMMARY_FACTS = (
+    CRUD_DIR / "summary_facts.json"
+)  # a few dev posts' key facts: summaries are chosen on them
 CRUD_REWORDED = CRUD_DIR / "paraphrases.jsonl"  # dev questions reworded to tune on (paraphrases.py)
 CRUD_ENGLISH = CRUD_DIR / "english.jsonl"  # CRUD-RAG questions machine-translated (translate.py)
 TRAIN_DIR = EVAL_DIR / "train"  # more CRUD-RAG items, posts of their own: what models are fitted on

@@ -1,5 +1,6 @@
 """Eval runs side by side, in aggregates only: fact recall by set and kind of question, not-found,
-rejection, answers given in mode llm, seconds per answer, the seed summary.
+rejection, answers given in mode llm, seconds per answer, the seed summary and the CRUD-RAG dev
+summaries.
 
     python scripts/compare_runs.py before=DIR/results-llm.json after=… extractive=…
 
@@ -82,6 +83,13 @@ def metrics() -> list[tuple[str, Metric]]:
         s = run.get("summary")
         return f"{s['supported_claims']} claims / {s['coverage']:.2f}" if s else "—"
 
+    def dev_summaries(run: dict) -> str:
+        rows = run.get("dev_summaries")
+        if not rows:
+            return "—"
+        claims = sum(s["supported_claims"] for s in rows)
+        return f"{claims} claims / {statistics.mean(s['coverage'] for s in rows):.2f}"
+
     return [
         ("seed fact recall (answerable)", recall("seed")),
         ("seed false not-found", false_not_found("seed")),
@@ -98,6 +106,7 @@ def metrics() -> list[tuple[str, Metric]]:
         ("median seconds per answer", seconds),
         ("whole run", whole),
         ("seed summary: verified claims / coverage", summary),
+        ("CRUD-RAG dev summaries (in-sample): verified claims / mean coverage", dev_summaries),
     ]
 
 
