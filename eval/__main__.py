@@ -22,17 +22,7 @@ from pathlib import Path
 
 from .breakdown import breakdown_table, misses_by_kind
 from .corpus import DEFAULT_OUT, corpus_home
-from .data import (
-    CRUD_SUMMARY_FACTS,
-    EVAL_DIR,
-    EXTRA_SETS,
-    SEED_DOC,
-    SETS,
-    SPLITS,
-    SUMMARY_FACTS,
-    Item,
-    load_sets,
-)
+from .data import EVAL_DIR, EXTRA_SETS, SEED_DOC, SETS, SPLITS, Item, load_sets, load_summary_facts
 from .faults import fault_suite
 from .retrieval import retrieval_metrics, retrieval_rows
 from .score import (
@@ -322,14 +312,14 @@ def run_mode(mode: str, args, svc, sets: dict[str, list[Item]], llm) -> dict:
             **citation_checks(summary),
         }
 
+    facts = load_summary_facts()
     if "seed" in sets:
-        out["summary"] = summary_row(SEED_DOC, json.loads(SUMMARY_FACTS.read_text(encoding="utf-8"))["facts"])
+        out["summary"] = summary_row(SEED_DOC, facts[SEED_DOC])
         for name, m in out["columns"].items():
             if name.startswith("seed/"):
                 m["summary_coverage"] = round(out["summary"]["coverage"], 3)
-    dev_summaries = json.loads(CRUD_SUMMARY_FACTS.read_text(encoding="utf-8"))
-    if "crud" in sets and dev_summaries["split"] in args.splits:  # the set summary choices are made on
-        out["dev_summaries"] = [summary_row(d, facts) for d, facts in dev_summaries["posts"].items()]
+    if "crud" in sets and "dev" in args.splits:  # the dev posts that summary choices are made on
+        out["dev_summaries"] = [summary_row(d, f) for d, f in facts.items() if d != SEED_DOC]
     return out
 
 

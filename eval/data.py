@@ -23,9 +23,8 @@ CRUD_DIR = EVAL_DIR / "crud"
 SEED_QUESTIONS = SEED_DIR / "questions.jsonl"
 SUMMARY_FACTS = SEED_DIR / "summary_facts.json"
 CRUD_LABELS = CRUD_DIR / "labels.jsonl"
-CRUD_SUMMARY_FACTS = (
-    CRUD_DIR / "summary_facts.json"
-)  # a few dev posts' key facts: summaries are chosen on them
+# a few dev posts' key facts: summary choices are made on them (the seed's are the bar)
+CRUD_SUMMARY_FACTS = CRUD_DIR / "summary_facts.json"
 CRUD_REWORDED = CRUD_DIR / "paraphrases.jsonl"  # dev questions reworded to tune on (paraphrases.py)
 CRUD_ENGLISH = CRUD_DIR / "english.jsonl"  # CRUD-RAG questions machine-translated (translate.py)
 TRAIN_DIR = EVAL_DIR / "train"  # more CRUD-RAG items, posts of their own: what models are fitted on
@@ -74,14 +73,35 @@ def _check(it: Item) -> Item:
         raise LabelError(f"{it.id}: status {it.status!r} is not one of {STATUSES}")
     if it.answerable and not (it.facts and it.gold):
         raise LabelError(f"{it.id}: an answerable question needs facts and gold paragraphs")
-    for fact in it.facts:
+    _check_facts(it.id, it.facts)
+    return it
+
+
+def _check_facts(owner: str, facts: list[list[str]]) -> None:
+    for fact in facts:
         for v in fact:
             if not v.strip() or _BARE_NUMBER.fullmatch(v):
                 # "150" would match 1500家, 第150期 and 150%: a number is a fact only with its unit
                 raise LabelError(
-                    f"{it.id}: fact variant {v!r} is empty or a bare number; write it with its unit"
+                    f"{owner}: fact variant {v!r} is empty or a bare number; write it with its unit"
                 )
-    return it
+
+
+def load_summary_facts() -> dict[str, list[list[str]]]:
+    """The seed's summary facts and the CRUD-RAG dev posts', by post, each checked as questions'
+    facts are."""
+    seed = json.loads(SUMMARY_FACTS.read_text(encoding="utf-8"))
+    dev = json.loads(CRUD_SUMMARY_FACTS.read_text(encoding="utf-8"))
+    if dev["split"] != "dev":
+        raise LabelError(
+            f"{CRUD_SUMMARY_FACTS.name}: split {dev['split']!r}; summary choices are made on dev"
+        )
+    out = {seed["doc_id"]: seed["facts"], **dev["posts"]}
+    for doc_id, facts in out.items():
+        if not facts:
+            raise LabelError(f"{doc_id}: a summary needs facts to be scored")
+        _check_facts(doc_id, facts)
+    return out
 
 
 def _jsonl(path: Path) -> list[dict]:
