@@ -110,9 +110,12 @@ def metrics() -> list[tuple[str, Metric]]:
     ]
 
 
-def table(runs: dict[str, dict]) -> str:
+def table(runs: dict[str, dict], skip: tuple[str, ...] = ()) -> str:
+    """The runs side by side, one metric a line; `skip` leaves out the metrics of those names."""
     lines = ["| | " + " | ".join(runs) + " |", "|---|" + "---|" * len(runs)]
     for name, metric in metrics():
+        if name in skip:
+            continue
         lines.append(f"| {name} | " + " | ".join(metric(run) for run in runs.values()) + " |")
     return "\n".join(lines)
 
