@@ -96,8 +96,9 @@ def main() -> None:
     elif how == "sentences":
         cache = DEFAULT_OUT / f"probe-sentences-{name_slug(svc.embedder.name)}.npz"
         sentences = sorted({s for t in texts for s in readable_sentences(t)})
-        if cache.exists() and list(np.load(cache, allow_pickle=True)["texts"]) == sentences:
-            vectors = np.load(cache, allow_pickle=True)["vectors"]
+        kept = np.load(cache, allow_pickle=True) if cache.exists() else None
+        if kept is not None and list(kept["texts"]) == sentences:
+            vectors = kept["vectors"]
         else:
             vectors = np.asarray(svc.embedder.embed(sentences, kind="passage"), dtype=np.float32)
             np.savez(cache, texts=np.array(sentences, dtype=object), vectors=vectors)
